@@ -1,0 +1,33 @@
+# Two commands for a fresh machine: `make demo` and `make test` (both set up .venv first).
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+SNAKEMAKE := $(VENV)/bin/snakemake
+CORES ?= 2
+
+.PHONY: setup demo test bench lint clean-demo
+
+setup: $(STAMP)
+
+$(STAMP): requirements/torch.txt requirements/base.txt requirements/assets.txt requirements/dev.txt tools/install_freedict.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: anything unpinned that needs torch would pull CUDA wheels.
+	$(PY) -m pip install -q -r requirements/torch.txt
+	$(PY) -m pip install -q -r requirements/base.txt -r requirements/dev.txt
+	$(PY) -m pip install -q --no-deps -r requirements/assets.txt
+	bash tools/install_freedict.sh $(VENV)/share/dictd
+	touch $@
+
+demo: setup
+	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
+	$(SNAKEMAKE) --configfile config/demo.yaml --report results/demo/report.html
+
+test: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/snakefmt --check . && $(SNAKEMAKE) --lint

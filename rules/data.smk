@@ -1,0 +1,66 @@
+# Stage 2: parse raw inputs into the cached formats every later rule reads.
+
+
+rule cache_vectors:
+    input:
+        raw_vectors,
+    output:
+        vectors_cache("{lang}"),
+    params:
+        fmt=vector_format,
+        top_n=config["vectors"]["top_n"],
+        dim=config["vectors"]["dim"],
+    log:
+        f"logs/{RUN}/vectors/{{lang}}.log",
+    benchmark:
+        f"benchmarks/{RUN}/vectors/{{lang}}.tsv"
+    threads: 2
+    conda:
+        "../envs/download.yaml"
+    script:
+        "../workflow/scripts/cache_vectors.py"
+
+
+rule read_lexicon:
+    input:
+        files=lexicon_files,
+        vocab=f"results/{RUN}/vectors/{{lang}}/vectors.vocab.txt",
+    output:
+        pairs=f"results/{RUN}/lexicons/{{lang}}.tsv",
+        stats=f"results/{RUN}/lexicons/{{lang}}.stats.json",
+    params:
+        sources=lambda wildcards: lexicon_sources(wildcards.lang),
+    log:
+        f"logs/{RUN}/lexicons/{{lang}}.log",
+    conda:
+        "../envs/download.yaml"
+    script:
+        "../workflow/scripts/read_lexicon.py"
+
+
+rule prepare_dataset:
+    output:
+        table=f"results/{RUN}/data/{{dataset}}/{{lang}}.tsv",
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.dataset],
+        splits=dataset_splits,
+        intents_dir=intents_dir,
+    log:
+        f"logs/{RUN}/data/{{dataset}}/{{lang}}.log",
+    conda:
+        "../envs/download.yaml"
+    script:
+        "../workflow/scripts/prepare_dataset.py"
+
+
+rule dataset_labels:
+    input:
+        f"results/{RUN}/data/{{dataset}}/{SRC}.tsv",
+    output:
+        f"results/{RUN}/data/{{dataset}}/labels.json",
+    log:
+        f"logs/{RUN}/data/{{dataset}}/labels.log",
+    conda:
+        "../envs/download.yaml"
+    script:
+        "../workflow/scripts/dataset_labels.py"

@@ -1,0 +1,45 @@
+# Stage 5: zero-shot evaluation, one job per (dataset, language, method, seed).
+
+
+rule evaluate:
+    input:
+        unpack(evaluate_inputs),
+    output:
+        f"results/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.json",
+    params:
+        settings=evaluate_params,
+    log:
+        f"logs/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.log",
+    threads: config["training"]["threads"]
+    resources:
+        gpu=config["compute"]["training_gpus"],
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../workflow/scripts/evaluate.py"
+
+
+rule evaluate_lr:
+    input:
+        table=lambda wildcards: dataset_table(wildcards.dataset, wildcards.lang),
+        labels=f"results/{RUN}/data/{{dataset}}/labels.json",
+        vectors=vectors_cache("{lang}"),
+    output:
+        f"results/{RUN}/eval/{{dataset}}/{{lang}}/lr/seed{{seed}}.json",
+    params:
+        lowercase=lambda wildcards: config["languages"][wildcards.lang].get("lowercase", True),
+    log:
+        f"logs/{RUN}/eval/{{dataset}}/{{lang}}/lr/seed{{seed}}.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../workflow/scripts/evaluate_lr.py"
+
+
+rule language_done:
+    input:
+        language_evaluations,
+    output:
+        touch(f"results/{RUN}/languages/{{lang}}.done"),
+    log:
+        f"logs/{RUN}/languages/{{lang}}.log",

@@ -1,0 +1,185 @@
+"""Anchor selection: dictionary pairs whose English side is a whole PLM token and whose
+target side has a static vector, filtered and subsampled deterministically."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from mosecrot.io import PipelineInputError
+
+log = logging.getLogger(__name__)
+
+CASINGS = {"exact": lambda w: w, "lower": str.lower, "title": str.title}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    english: str
+    token_id: int
+    target: str
+    target_row: int
+
+
+def _first_match(word: str, vocab: dict[str, int], order: list[str]) -> str | None:
+    for casing in order:
+        if casing not in CASINGS:
+            raise PipelineInputError(f"unknown casing {casing!r}: use {sorted(CASINGS)}")
+        form = CASINGS[casing](word)
+        if form in vocab:
+            return form
+    return None
+
+
+def stop_words(lang: str) -> set[str]:
+    """spaCy's stop-word list for a language (empty set, with a warning, if it has none)."""
+    try:
+        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+    except ImportError:
+        log.warning("no stop-word list for %s: stop-word filter does nothing there", lang)
+        return set()
+    return {w.lower() for w in module.STOP_WORDS}
+
+
+def whole_word_vocab(plm_vocab: dict[str, int], special_tokens: set[str]) -> dict[str, int]:
+    """PLM tokens that are whole words: no WordPiece '##' continuation, no specials."""
+    return {t: i for t, i in plm_vocab.items() if not t.startswith("##") and t not in special_tokens}
+
+
+def select_anchors(
+    pairs: list[tuple[str, str]],
+    plm_vocab: dict[str, int],
+    target_index: dict[str, int],
+    lang: str,
+    english_casing: list[str],
+    target_casing: list[str],
+    one_per_target: str = "first",
+    stop_word_filter: bool = False,
+    min_length: int = 1,
+    alphabetic_only: bool = False,
+    max_target_rank: int | None = None,
+    held_out_share: float = 0.0,
+    strategy: str = "all",
+    n: int | None = None,
+    seed: int = 0,
+    target_matrix: np.ndarray | None = None,
+    english_rank: dict[str, float] | None = None,
+) -> tuple[list[Anchor], list[Anchor], dict]:
+    """Return (anchors, held-out pairs, counts after each step). Anchors are ordered by
+    target frequency row, so both sides share one deterministic order."""
+    stats: dict = {"language": lang, "dictionary_pairs": len(pairs)}
+    matched: list[Anchor] = []
+    for english, target in pairs:
+        token = _first_match(english, plm_vocab, english_casing)
+        word = _first_match(target, target_index, target_casing)
+        if token is not None and word is not None:
+            matched.append(Anchor(token, plm_vocab[token], word, target_index[word]))
+    stats["in_plm_and_target_vocab"] = len(matched)
+
+    if stop_word_filter:
+        english_stops, target_stops = stop_words("en"), stop_words(lang)
+        matched = [a for a in matched if a.english.lower() not in english_stops and a.target.lower() not in target_stops]
+        stats["after_stop_words"] = len(matched)
+    if min_length > 1:
+        matched = [a for a in matched if len(a.english) >= min_length and len(a.target) >= min_length]
+        stats["after_min_length"] = len(matched)
+    if alphabetic_only:
+        matched = [a for a in matched if a.english.isalpha() and a.target.isalpha()]
+        stats["after_alphabetic_only"] = len(matched)
+    if max_target_rank is not None:
+        matched = [a for a in matched if a.target_row < max_target_rank]
+        stats["after_max_target_rank"] = len(matched)
+
+    matched = _one_per_target(matched, one_per_target, english_rank)
+    stats["after_one_translation_per_target"] = len(matched)
+
+    rng = random.Random(seed)
+    held_out: list[Anchor] = []
+    if held_out_share > 0:
+        # Hold out whole target words so no held-out word is an anchor.
+        targets = sorted({a.target_row for a in matched})
+        rng.shuffle(targets)
+        held_rows = set(targets[: round(held_out_share * len(targets))])
+        held_out = sorted((a for a in matched if a.target_row in held_rows), key=lambda a: (a.target_row, a.token_id))
+        matched = [a for a in matched if a.target_row not in held_rows]
+        stats["held_out"] = len(held_out)
+
+    anchors = _subsample(matched, strategy, n, rng, target_matrix)
+    stats["subsample"] = {"strategy": strategy, "n": n}
+    anchors.sort(key=lambda a: (a.target_row, a.token_id))
+    stats["anchors"] = len(anchors)
+    if not anchors:
+        raise PipelineInputError(
+            f"no anchor left for {lang}: the dictionary and the vocabularies share no pair after "
+            "filtering; check the dictionary's direction, the casing order and the filters"
+        )
+    return anchors, held_out, stats
+
+
+def _one_per_target(anchors: list[Anchor], policy: str, english_rank: dict[str, float] | None) -> list[Anchor]:
+    if policy == "all":
+        return list(dict.fromkeys(anchors))
+    chosen: dict[int, Anchor] = {}
+    for anchor in anchors:
+        current = chosen.get(anchor.target_row)
+        if current is None:
+            chosen[anchor.target_row] = anchor
+        elif policy == "most_frequent_english":
+            rank = english_rank or {}
+            if rank.get(anchor.english.lower(), 0.0) > rank.get(current.english.lower(), 0.0):
+                chosen[anchor.target_row] = anchor
+        elif policy != "first":
+            raise PipelineInputError(f"unknown one-translation policy {policy!r}: use first, most_frequent_english, all")
+    return list(chosen.values())
+
+
+def _subsample(anchors: list[Anchor], strategy: str, n: int | None, rng: random.Random,
+               target_matrix: np.ndarray | None) -> list[Anchor]:
+    if strategy == "all" or n is None or n >= len(anchors):
+        return list(anchors)
+    if strategy == "random":
+        return rng.sample(anchors, n)
+    if strategy == "frequent":
+        return sorted(anchors, key=lambda a: a.target_row)[:n]
+    if strategy == "spread":
+        return _spread(anchors, n, rng, target_matrix)
+    raise PipelineInputError(f"unknown subsampling strategy {strategy!r}: use all, random, frequent, spread")
+
+
+def _spread(anchors: list[Anchor], n: int, rng: random.Random, target_matrix: np.ndarray | None) -> list[Anchor]:
+    """k-means over the anchors' target vectors; keep the anchor nearest each centroid."""
+    import faiss
+
+    if target_matrix is None:
+        raise PipelineInputError("the 'spread' strategy needs the target vectors")
+    points = np.ascontiguousarray(target_matrix[[a.target_row for a in anchors]], dtype=np.float32)
+    faiss.normalize_L2(points)
+    kmeans = faiss.Kmeans(points.shape[1], n, niter=20, seed=rng.randrange(2**31), verbose=False)
+    kmeans.train(points)
+    index = faiss.IndexFlatIP(points.shape[1])
+    index.add(points)
+    _, nearest = index.search(kmeans.centroids, 1)
+    chosen = list(dict.fromkeys(int(i) for i in nearest[:, 0]))
+    return [anchors[i] for i in chosen]
+
+
+def write_anchors(path, anchors: list[Anchor]) -> None:
+    from mosecrot.io import write_text
+
+    write_text(path, "english\ttoken_id\ttarget\ttarget_row\n"
+               + "".join(f"{a.english}\t{a.token_id}\t{a.target}\t{a.target_row}\n" for a in anchors))
+
+
+def read_anchors(path) -> list[Anchor]:
+    from pathlib import Path
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
+    out = []
+    for line in lines:
+        english, token_id, target, row = line.split("\t")
+        out.append(Anchor(english, int(token_id), target, int(row)))
+    return out

@@ -1,0 +1,179 @@
+"""Download files atomically with retries, size/sha256 manifests and checksum checks.
+
+URLs come from presets (templates filled with the language) or straight from config;
+local paths are accepted as file:// URLs so user-supplied files go through the same
+checks as downloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from mosecrot.io import PipelineInputError, atomic_path, sha256_file, write_json
+
+log = logging.getLogger(__name__)
+
+# Templates use {lang} (ISO code), {src}/{tgt} (dictionary pair) and {language_name}.
+PRESETS: dict[str, str] = {
+    "fasttext-wiki": "https://dl.fbaipublicfiles.com/fasttext/vectors-wiki/wiki.{lang}.vec",
+    "fasttext-crawl-vec": "https://dl.fbaipublicfiles.com/fasttext/vectors-crawl/cc.{lang}.300.vec.gz",
+    "fasttext-crawl-bin": "https://dl.fbaipublicfiles.com/fasttext/vectors-crawl/cc.{lang}.300.bin.gz",
+    "fasttext-hf": "https://huggingface.co/facebook/fasttext-{lang}-vectors/resolve/main/model.bin",
+    "muse-full": "https://dl.fbaipublicfiles.com/arrival/dictionaries/{src}-{tgt}.txt",
+    "muse-train": "https://dl.fbaipublicfiles.com/arrival/dictionaries/{src}-{tgt}.0-5000.txt",
+    "muse-test": "https://dl.fbaipublicfiles.com/arrival/dictionaries/{src}-{tgt}.5000-6500.txt",
+    "wiktionary": "https://raw.githubusercontent.com/CPJKU/wechsel/main/dicts/data/{language_name}.txt",
+    "freedict": "https://download.freedict.org/dictionaries/{src3}-{tgt3}/{version}/freedict-{src3}-{tgt3}-{version}.dictd.tar.xz",
+}
+
+# ISO 639-1 (or 639-3 where no 2-letter code exists) -> English name and 639-3 code, for
+# the presets keyed by language name (Wiktionary) or by 3-letter code (FreeDict).
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("english", "eng"),
+    "de": ("german", "deu"),
+    "es": ("spanish", "spa"),
+    "fr": ("french", "fra"),
+    "fi": ("finnish", "fin"),
+    "zh": ("chinese", "zho"),
+    "fo": ("faroese", "fao"),
+    "mt": ("maltese", "mlt"),
+    "nds": ("low german", "nds"),
+    "sah": ("yakut", "sah"),
+    "tt": ("tatar", "tat"),
+    "it": ("italian", "ita"),
+    "nl": ("dutch", "nld"),
+    "pt": ("portuguese", "por"),
+    "sv": ("swedish", "swe"),
+    "pl": ("polish", "pol"),
+    "tr": ("turkish", "tur"),
+    "el": ("greek", "ell"),
+    "ar": ("arabic", "ara"),
+    "ru": ("russian", "rus"),
+    "ja": ("japanese", "jpn"),
+}
+
+
+def language_info(lang: str) -> tuple[str, str]:
+    """(English name, ISO 639-3) for a configured language code; a clear error otherwise."""
+    try:
+        return LANGUAGES[lang]
+    except KeyError:
+        raise PipelineInputError(
+            f"unknown language code {lang!r} in config: use one of {sorted(LANGUAGES)} "
+            "or give the URL explicitly (url: ...) instead of a preset"
+        ) from None
+
+
+def resolve_url(preset: str | None = None, url: str | None = None, **fields: str) -> str:
+    """The URL for a preset filled with `fields`, or `url` itself (templates allowed).
+
+    Local paths become file:// URLs so they pass through the same download code.
+    """
+    if (preset is None) == (url is None):
+        raise PipelineInputError("give exactly one of 'preset' or 'url'")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise PipelineInputError(f"unknown preset {preset!r}: choose one of {sorted(PRESETS)}")
+        template = PRESETS[preset]
+    else:
+        template = url
+    if "{language_name}" in template:
+        fields.setdefault("language_name", language_info(fields.get("tgt") or fields["lang"])[0])
+    if "{src3}" in template or "{tgt3}" in template:
+        fields.setdefault("src3", language_info(fields["src"])[1])
+        fields.setdefault("tgt3", language_info(fields["tgt"])[1])
+    try:
+        resolved = template.format(**fields)
+    except KeyError as missing:
+        raise PipelineInputError(f"URL template {template!r} needs field {missing}") from None
+    if "://" not in resolved:
+        resolved = Path(resolved).resolve().as_uri()
+    return resolved
+
+
+def download(
+    url: str,
+    dest: str | Path,
+    manifest: str | Path | None = None,
+    sha256: str | None = None,
+    retries: int = 4,
+    backoff_s: float = 2.0,
+    timeout_s: float = 60.0,
+) -> dict:
+    """Fetch `url` to `dest` atomically; verify `sha256` if given; write a manifest.
+
+    An interrupted transfer (fewer bytes than Content-Length) is retried and never
+    renamed onto `dest`. Returns the manifest dict.
+    """
+    dest = Path(dest)
+    last_error: Exception | None = None
+    for attempt in range(1, retries + 1):
+        try:
+            with atomic_path(dest) as tmp:
+                _fetch(url, tmp, timeout_s)
+                digest = sha256_file(tmp)
+                if sha256 and digest.lower() != sha256.lower():
+                    raise ChecksumError(
+                        f"checksum mismatch for {url}: expected sha256 {sha256}, got {digest}; "
+                        "the file is corrupt or the config's checksum is outdated"
+                    )
+                size = tmp.stat().st_size
+        except (OSError, urllib.error.URLError) as error:
+            last_error = error
+            if _is_permanent(error) or attempt == retries:
+                break
+            wait = backoff_s * 2 ** (attempt - 1)
+            log.warning("download of %s failed (%s); retry %d in %.1f s", url, error, attempt, wait)
+            time.sleep(wait)
+            continue
+        record = {"url": url, "bytes": size, "sha256": digest, "sha256_verified": bool(sha256)}
+        if manifest is not None:
+            write_json(manifest, record)
+        log.info("downloaded %s (%d bytes, sha256 %s)", url, size, digest)
+        return record
+    raise PipelineInputError(
+        f"could not download {url} to {dest} after {attempt} attempt(s): {last_error}. "
+        "Check the URL and your network, or fetch the file by hand and point the config "
+        "at the local path."
+    )
+
+
+class ChecksumError(PipelineInputError):
+    pass
+
+
+class IncompleteDownload(OSError):
+    pass
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, urllib.error.HTTPError):
+        return 400 <= error.code < 500 and error.code not in (408, 429)
+    if isinstance(error, FileNotFoundError):
+        return True
+    return False
+
+
+def _fetch(url: str, dest: Path, timeout_s: float) -> None:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        source = Path(urllib.request.url2pathname(parsed.path))
+        if not source.is_file():
+            raise FileNotFoundError(f"local file {source} does not exist")
+        shutil.copyfile(source, dest)
+        return
+    request = urllib.request.Request(url, headers={"User-Agent": "mosecrot-pipeline"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response, open(dest, "wb") as out:
+        expected = response.headers.get("Content-Length")
+        received = 0
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+            received += len(chunk)
+        if expected is not None and received != int(expected):
+            raise IncompleteDownload(f"transfer interrupted: {received} of {expected} bytes")

@@ -1,0 +1,247 @@
+"""Relative representations and the stitched embedding matrices (method.md).
+
+For query vectors X (PLM rows on the source side, fastText rows on the target side)
+and anchor vectors A in the same space, each row's top-k anchors by cosine N(x) give
+
+    F[x] = sum_{n in N(x)} w_n * E_s[a_n^en]
+
+with weights over the k similarities: standard (similarity-normalised), softmax(s/tau)
+or sparsemax(s/tau). The |V| x |A| similarity matrix is only ever held per chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from mosecrot.io import PipelineInputError
+
+log = logging.getLogger(__name__)
+
+GPU_MAX_K = 2048  # faiss GPU top-k limit: larger k goes through the dense matmul path
+WEIGHTINGS = ("standard", "softmax", "sparsemax")
+
+
+def gpu_available() -> bool:
+    import faiss
+
+    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+
+
+def normalized(x: np.ndarray) -> np.ndarray:
+    """A float32 C-contiguous L2-normalised copy; zero rows stay zero (cosine 0)."""
+    import faiss
+
+    out = np.array(x, dtype=np.float32, order="C", copy=True)
+    faiss.normalize_L2(out)
+    return out
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def standard_weights(sims: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """w = s / sum(s) over the neighbours (tau cancels). Negative cosines are clipped
+    to 0 so weights stay a convex combination; all-nonpositive rows get uniform weights."""
+    s = np.where(valid, np.maximum(sims, 0.0), 0.0)
+    total = s.sum(axis=1, keepdims=True)
+    uniform = valid / np.maximum(valid.sum(axis=1, keepdims=True), 1)
+    return np.where(total > 0, s / np.where(total > 0, total, 1.0), uniform).astype(np.float32)
+
+
+def softmax_weights(sims: np.ndarray, valid: np.ndarray, tau: float) -> np.ndarray:
+    z = np.where(valid, sims / tau, -np.inf)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def sparsemax_weights(sims: np.ndarray, valid: np.ndarray, tau: float) -> np.ndarray:
+    """Sparsemax (Martins & Astudillo 2016): Euclidean projection onto the simplex."""
+    z = np.where(valid, sims / tau, -np.inf)
+    order = -np.sort(-z, axis=1)
+    finite = np.isfinite(order)
+    cumulative = np.cumsum(np.where(finite, order, 0.0), axis=1)
+    ranks = np.arange(1, z.shape[1] + 1, dtype=np.float64)
+    support = finite & (1 + ranks * order > cumulative)
+    k_z = support.sum(axis=1, keepdims=True)
+    threshold = (np.take_along_axis(cumulative, k_z - 1, axis=1) - 1) / k_z
+    return np.maximum(np.where(valid, z - threshold, 0.0), 0.0).astype(np.float32)
+
+
+def weights_for(sims: np.ndarray, valid: np.ndarray, weighting: str, tau: float) -> np.ndarray:
+    if weighting == "standard":
+        return standard_weights(sims, valid)
+    if weighting == "softmax":
+        return softmax_weights(sims, valid, tau)
+    if weighting == "sparsemax":
+        return sparsemax_weights(sims, valid, tau)
+    raise PipelineInputError(f"unknown weighting {weighting!r}: use {WEIGHTINGS}")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def topk_search(queries_n: np.ndarray, anchors_n: np.ndarray, k: int, backend: str,
+                fp16: bool = False, gpu_resources=None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k inner products of normalised rows: (similarities, anchor indices; -1 = none)."""
+    import faiss
+
+    if backend == "faiss-gpu":
+        xq, xb = (queries_n.astype(np.float16), anchors_n.astype(np.float16)) if fp16 else (queries_n, anchors_n)
+        return faiss.knn_gpu(gpu_resources, xq, xb, k, metric=faiss.METRIC_INNER_PRODUCT)
+    if backend == "faiss-cpu":
+        return faiss.knn(queries_n, anchors_n, k, metric=faiss.METRIC_INNER_PRODUCT)
+    if backend == "matmul":
+        import torch
+
+        sims = torch.from_numpy(queries_n) @ torch.from_numpy(anchors_n).T
+        values, indices = torch.topk(sims, k, dim=1)
+        return values.numpy(), indices.numpy()
+    raise PipelineInputError(f"unknown search backend {backend!r}: use auto, faiss-cpu, faiss-gpu, matmul")
+
+
+def resolve_backend(requested: str, k: int) -> str:
+    """'auto' is faiss-gpu when a GPU and faiss-gpu are present, else faiss-cpu; k above
+    the GPU limit uses the GPU only for nothing and falls back to faiss-cpu."""
+    if requested == "auto":
+        return "faiss-gpu" if gpu_available() and k <= GPU_MAX_K else "faiss-cpu"
+    if requested == "faiss-gpu" and not gpu_available():
+        log.warning("faiss-gpu requested but no GPU/faiss-gpu here: using faiss-cpu")
+        return "faiss-cpu"
+    if requested == "faiss-gpu" and k > GPU_MAX_K:
+        log.warning("k=%d exceeds the GPU limit %d: using faiss-cpu", k, GPU_MAX_K)
+        return "faiss-cpu"
+    return requested
+
+
+@dataclass
+class Neighbours:
+    """Sparse weights: row i mixes anchors indices[i] with weights[i] (index -1: none)."""
+
+    indices: np.ndarray  # (n, k) int32
+    weights: np.ndarray  # (n, k) float32
+
+    def combine(self, anchor_rows: np.ndarray, chunk_rows: int = 2048) -> np.ndarray:
+        """F = sum_j w_ij * anchor_rows[idx_ij], chunked to bound the (c, k, d) gather."""
+        import torch
+
+        n, d = self.indices.shape[0], anchor_rows.shape[1]
+        out = np.empty((n, d), dtype=np.float32)
+        table = torch.from_numpy(np.ascontiguousarray(anchor_rows, dtype=np.float32))
+        for start in range(0, n, chunk_rows):
+            idx = torch.from_numpy(np.maximum(self.indices[start : start + chunk_rows], 0).astype(np.int64))
+            w = torch.from_numpy(self.weights[start : start + chunk_rows])
+            gathered = table[idx]  # (c, k, d)
+            out[start : start + chunk_rows] = torch.bmm(w.unsqueeze(1), gathered).squeeze(1).numpy()
+        return out
+
+
+def relative_neighbours(queries: np.ndarray, anchors: np.ndarray, k: int | str, weighting: str,
+                        tau: float = 1.0, backend: str = "auto", fp16: bool = False,
+                        chunk_rows: int = 16384, desc: str = "relative representations",
+                        ) -> tuple[Neighbours | None, np.ndarray | None, dict]:
+    """Top-k anchor weights for every query row.
+
+    Returns (neighbours, dense_weights, stats). For k = "all" (or k above every search
+    backend's limit) the weights are dense (n, |A|) and returned as dense_weights.
+    """
+    n_anchors = anchors.shape[0]
+    dense = k == "all" or int(k) >= n_anchors
+    k_eff = n_anchors if dense else int(k)
+    anchors_n = normalized(anchors)
+    backend = "dense" if dense else resolve_backend(backend, k_eff)
+    gpu_resources = None
+    if backend == "faiss-gpu":
+        import faiss
+
+        gpu_resources = faiss.StandardGpuResources()
+    n = queries.shape[0]
+    indices = np.empty((n, k_eff), dtype=np.int32) if not dense else None
+    weights = np.empty((n, k_eff), dtype=np.float32)
+    entropy_sum, covered = 0.0, 0
+    for start in tqdm(range(0, n, chunk_rows), desc=desc, unit="chunk", mininterval=5, disable=None):
+        q = normalized(queries[start : start + chunk_rows])
+        if dense:
+            sims = q @ anchors_n.T
+            idx = None
+        else:
+            sims, idx = topk_search(q, anchors_n, k_eff, backend, fp16, gpu_resources)
+        valid = np.ones_like(sims, dtype=bool) if idx is None else idx >= 0
+        valid &= np.abs(q).sum(axis=1, keepdims=True) > 0  # a zero vector has no neighbour
+        w = weights_for(sims.astype(np.float64), valid, weighting, tau)
+        weights[start : start + len(q)] = w
+        if idx is not None:
+            indices[start : start + len(q)] = idx
+        covered += int(((sims > 0) & valid).any(axis=1).sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy_sum += float(-(np.where(w > 0, w * np.log(w), 0.0)).sum())
+    stats = {
+        "rows": n,
+        "anchors": n_anchors,
+        "k": k_eff if not dense else "all",
+        "weighting": weighting,
+        "tau": tau if weighting != "standard" else None,
+        "backend": backend,
+        "fp16": bool(fp16 and backend == "faiss-gpu"),
+        "rows_with_positive_neighbour": covered,
+        "coverage": covered / max(n, 1),
+        "mean_weight_entropy": entropy_sum / max(n, 1),
+        "mean_nonzero_weights": float((weights > 0).sum() / max(n, 1)),
+    }
+    if dense:
+        return None, weights, stats
+    return Neighbours(indices, weights), None, stats
+
+
+def stitched_matrix(neighbours: Neighbours | None, dense_weights: np.ndarray | None,
+                    anchor_rows: np.ndarray) -> np.ndarray:
+    """F = W E for sparse (top-k) or dense (k = all) weights."""
+    if neighbours is not None:
+        return neighbours.combine(anchor_rows)
+    return (dense_weights @ np.asarray(anchor_rows, dtype=np.float32)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- linear maps
+
+
+def least_squares_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.ndarray) -> np.ndarray:
+    """W minimising ||A_t W - A_s||_F (the paper's LS baseline)."""
+    solution, *_ = np.linalg.lstsq(target_anchor_vectors.astype(np.float64),
+                                   source_anchor_rows.astype(np.float64), rcond=None)
+    return solution.astype(np.float32)
+
+
+def procrustes_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.ndarray) -> np.ndarray:
+    """Scaled semi-orthogonal W (d_t x d_s, d_t <= d_s) minimising ||s A_t W - A_s||_F:
+    W = U V^T from the SVD of A_t^T A_s, s = trace(S) / ||A_t||^2 (norms differ across spaces)."""
+    a_t = target_anchor_vectors.astype(np.float64)
+    a_s = source_anchor_rows.astype(np.float64)
+    u, singular, vt = np.linalg.svd(a_t.T @ a_s, full_matrices=False)
+    scale = singular.sum() / (a_t**2).sum()
+    return (scale * (u @ vt)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def lexicon_induction(target_query: np.ndarray, target_anchor_vecs: np.ndarray,
+                      source_candidates: np.ndarray, source_anchor_vecs: np.ndarray,
+                      gold: list[set[int]], ks=(1, 5)) -> dict:
+    """Precision@k of translating held-out target words to English PLM tokens by cosine
+    of their relative representations (similarities to all anchors in their own space)."""
+    if len(gold) == 0:
+        return {f"p@{k}": None for k in ks} | {"pairs": 0}
+    rel_t = normalized(normalized(target_query) @ normalized(target_anchor_vecs).T)
+    rel_s = normalized(normalized(source_candidates) @ normalized(source_anchor_vecs).T)
+    import faiss
+
+    _, nearest = faiss.knn(rel_t, rel_s, max(ks), metric=faiss.METRIC_INNER_PRODUCT)
+    result = {"pairs": len(gold)}
+    for k in ks:
+        hits = sum(bool(set(nearest[i, :k].tolist()) & gold[i]) for i in range(len(gold)))
+        result[f"p@{k}"] = hits / len(gold)
+    return result

@@ -1,0 +1,11 @@
+"""Rule script: the label list every language must share (rule dataset_labels)."""
+
+import sys
+from pathlib import Path
+
+# Snakemake sets __file__ to this script's real path, also under --use-conda.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from mosecrot import stages
+from mosecrot.io import run_rule
+
+run_rule(snakemake.log[0], stages.dataset_labels, table=snakemake.input[0], out=snakemake.output[0])

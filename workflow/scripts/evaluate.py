@@ -1,0 +1,29 @@
+"""Rule script: evaluate one (dataset, language, method, seed) zero-shot (rule evaluate)."""
+
+import sys
+from pathlib import Path
+
+# Snakemake sets __file__ to this script's real path, also under --use-conda.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from mosecrot import stages
+from mosecrot.io import run_rule
+
+inputs = snakemake.input
+vectors = inputs.get("vectors", ["", ""])
+run_rule(
+    snakemake.log[0],
+    stages.evaluate,
+    table=inputs.table,
+    labels_path=inputs.labels,
+    model=inputs.model,
+    out=snakemake.output[0],
+    settings={**snakemake.params.settings, "threads": snakemake.threads},
+    seed=int(snakemake.wildcards.seed),
+    vectors_matrix=vectors[0],
+    vectors_vocab=vectors[1],
+    plm=inputs.get("plm", ""),
+    target=inputs.get("target", ""),
+    neighbours=inputs.get("neighbours", ""),
+    anchors_path=inputs.get("anchors", ""),
+    diagnostics=inputs.get("diagnostics", ""),
+)

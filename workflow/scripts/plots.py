@@ -1,0 +1,21 @@
+"""Rule script: the plots of one dataset (rule plots)."""
+
+import sys
+from pathlib import Path
+
+# Snakemake sets __file__ to this script's real path, also under --use-conda.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from mosecrot import stages
+from mosecrot.io import run_rule
+
+run_rule(
+    snakemake.log[0],
+    stages.plots,
+    per_seed_csv=snakemake.input.per_seed,
+    summary_csv=snakemake.input.summary,
+    diagnostics_files=list(snakemake.input.diagnostics),
+    dataset=snakemake.wildcards.dataset,
+    sweeps=snakemake.params.sweeps,
+    default_k=snakemake.params.default_k,
+    out=dict(snakemake.output.items()),
+)
