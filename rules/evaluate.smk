@@ -6,15 +6,15 @@ rule evaluate:
         unpack(evaluate_inputs),
     output:
         f"results/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.json",
-    params:
-        settings=evaluate_params,
     log:
         f"logs/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.log",
+    conda:
+        "../envs/train.yaml"
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
-    conda:
-        "../envs/train.yaml"
+    params:
+        settings=evaluate_params,
     script:
         "../workflow/scripts/evaluate.py"
 
@@ -26,12 +26,12 @@ rule evaluate_lr:
         vectors=vectors_cache("{lang}"),
     output:
         f"results/{RUN}/eval/{{dataset}}/{{lang}}/lr/seed{{seed}}.json",
-    params:
-        lowercase=lambda wildcards: config["languages"][wildcards.lang].get("lowercase", True),
     log:
         f"logs/{RUN}/eval/{{dataset}}/{{lang}}/lr/seed{{seed}}.log",
     conda:
         "../envs/train.yaml"
+    params:
+        lowercase=lambda wildcards: config["languages"][wildcards.lang].get("lowercase", True),
     script:
         "../workflow/scripts/evaluate_lr.py"
 

@@ -10,13 +10,13 @@ rule select_anchors:
         anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
         heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",
         stats=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.stats.json",
-    params:
-        settings=anchor_set_settings,
-        english_casing=config["models"]["source"]["casing"],
     log:
         f"logs/{RUN}/anchors/{{lang}}/{{anchor_set}}.log",
     conda:
         "../envs/search.yaml"
+    params:
+        settings=anchor_set_settings,
+        english_casing=config["models"]["source"]["casing"],
     script:
         "../workflow/scripts/select_anchors.py"
 
@@ -29,20 +29,20 @@ rule build_relative_embeddings:
         target=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/target.npy",
         neighbours=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/target_neighbours.npz",
         diagnostics=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/diagnostics.json",
+    log:
+        f"logs/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.log",
+    benchmark:
+        f"benchmarks/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.tsv"
+    conda:
+        "../envs/search.yaml"
+    threads: 2
+    resources:
+        gpu=config["compute"]["relrep_gpus"],
     params:
         tau=config["relrep"]["tau"],
         backend=config["relrep"]["backend"],
         fp16=config["relrep"]["fp16"],
         chunk_rows=config["relrep"]["chunk_rows"],
-    log:
-        f"logs/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.log",
-    benchmark:
-        f"benchmarks/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.tsv"
-    threads: 2
-    resources:
-        gpu=config["compute"]["relrep_gpus"],
-    conda:
-        "../envs/search.yaml"
     script:
         "../workflow/scripts/build_relative_embeddings.py"
 

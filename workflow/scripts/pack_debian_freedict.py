@@ -8,6 +8,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 from mosecrot import stages
 from mosecrot.io import run_rule
 
-run_rule(
-    snakemake.log[0], stages.pack_debian_freedict, index=snakemake.input.index, out=snakemake.output[0]
-)
+run_rule(snakemake.log[0], stages.pack_debian_freedict, index=snakemake.input.index, out=snakemake.output[0])

@@ -11,8 +11,19 @@ import pandas as pd
 
 from mosecrot.io import atomic_path, read_json, write_text
 
-SUMMARY_COLUMNS = ["dataset", "language", "method", "zero_shot", "n_seeds", "macro_f1_mean", "macro_f1_sd",
-                   "accuracy_mean", "chance_macro_f1", "anchors", "oov_rate"]
+SUMMARY_COLUMNS = [
+    "dataset",
+    "language",
+    "method",
+    "zero_shot",
+    "n_seeds",
+    "macro_f1_mean",
+    "macro_f1_sd",
+    "accuracy_mean",
+    "chance_macro_f1",
+    "anchors",
+    "oov_rate",
+]
 MAIN_ORDER = ["lr", "multilingual", "ls", "procrustes", "no-swap", "rr-standard", "rr-softmax", "rr-sparsemax"]
 
 
@@ -21,24 +32,38 @@ def load_evaluations(paths: list[str]) -> pd.DataFrame:
     for path in paths:
         result = read_json(path)
         training = result.get("training") or {}
-        rows.append({
-            "dataset": result["dataset"], "language": result["language"], "method": result["method"],
-            "seed": result["seed"], "zero_shot": result["zero_shot"], "macro_f1": result["macro_f1"],
-            "accuracy": result["accuracy"], "chance_macro_f1": result["chance"]["majority_macro_f1"],
-            "uniform_macro_f1": result["chance"]["uniform_macro_f1"], "anchors": result.get("anchors"),
-            "oov_rate": result.get("unknown_word_rate"), "n_examples": result["n_examples"],
-            "embedding_drift": training.get("embedding_drift"), "dev_macro_f1": training.get("dev_macro_f1"),
-        })
+        rows.append(
+            {
+                "dataset": result["dataset"],
+                "language": result["language"],
+                "method": result["method"],
+                "seed": result["seed"],
+                "zero_shot": result["zero_shot"],
+                "macro_f1": result["macro_f1"],
+                "accuracy": result["accuracy"],
+                "chance_macro_f1": result["chance"]["majority_macro_f1"],
+                "uniform_macro_f1": result["chance"]["uniform_macro_f1"],
+                "anchors": result.get("anchors"),
+                "oov_rate": result.get("unknown_word_rate"),
+                "n_examples": result["n_examples"],
+                "embedding_drift": training.get("embedding_drift"),
+                "dev_macro_f1": training.get("dev_macro_f1"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def summarize(per_seed: pd.DataFrame) -> pd.DataFrame:
     grouped = per_seed.groupby(["dataset", "language", "method"], sort=True)
     summary = grouped.agg(
-        zero_shot=("zero_shot", "first"), n_seeds=("seed", "nunique"), macro_f1_mean=("macro_f1", "mean"),
+        zero_shot=("zero_shot", "first"),
+        n_seeds=("seed", "nunique"),
+        macro_f1_mean=("macro_f1", "mean"),
         macro_f1_sd=("macro_f1", lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0),
-        accuracy_mean=("accuracy", "mean"), chance_macro_f1=("chance_macro_f1", "first"),
-        anchors=("anchors", "first"), oov_rate=("oov_rate", "mean"),
+        accuracy_mean=("accuracy", "mean"),
+        chance_macro_f1=("chance_macro_f1", "first"),
+        anchors=("anchors", "first"),
+        oov_rate=("oov_rate", "mean"),
     ).reset_index()
     return summary[SUMMARY_COLUMNS]
 
@@ -48,15 +73,18 @@ def _method_order(methods) -> list[str]:
     return known + sorted(m for m in methods if m not in known)
 
 
-def paper_table(summary: pd.DataFrame, dataset: str, methods: list[str] | None = None,
-                languages: list[str] | None = None) -> tuple[pd.DataFrame, str]:
+def paper_table(
+    summary: pd.DataFrame, dataset: str, methods: list[str] | None = None, languages: list[str] | None = None
+) -> tuple[pd.DataFrame, str]:
     """Rows = methods, columns = languages + avg, 'mean ± sd'; best zero-shot per column
     in bold; a chance row (majority-class macro-F1). Returns (numeric CSV frame, Markdown)."""
     part = summary[summary["dataset"] == dataset]
     languages = languages or sorted(set(part["language"]) - {"en"})
     part = part[part["language"].isin(languages)]
     methods = methods or _method_order(part["method"].unique())
-    mean = part.pivot(index="method", columns="language", values="macro_f1_mean").reindex(index=methods, columns=languages)
+    mean = part.pivot(index="method", columns="language", values="macro_f1_mean").reindex(
+        index=methods, columns=languages
+    )
     sd = part.pivot(index="method", columns="language", values="macro_f1_sd").reindex(index=methods, columns=languages)
     mean["avg"] = mean.mean(axis=1, skipna=False)
     zero_shot = part.groupby("method")["zero_shot"].first().reindex(methods)
@@ -112,8 +140,19 @@ def claims(summary: pd.DataFrame, dataset: str, seen: list[str], rr_methods: lis
             return
         wins = [lang for lang in languages if best_rr[lang] > mean.loc[lang, other]]
         margins = {lang: round(float(best_rr[lang] - mean.loc[lang, other]), 3) for lang in languages}
-        out.append({"claim": name, "holds_in": wins, "languages": list(languages), "margin_best_rr_minus": margins,
-                    "verdict": "supported" if len(wins) == len(languages) else "partly supported" if wins else "contradicted"})
+        out.append(
+            {
+                "claim": name,
+                "holds_in": wins,
+                "languages": list(languages),
+                "margin_best_rr_minus": margins,
+                "verdict": "supported"
+                if len(wins) == len(languages)
+                else "partly supported"
+                if wins
+                else "contradicted",
+            }
+        )
 
     languages = list(mean.index)
     check("RR beats the LS baseline", "ls", languages)
@@ -121,39 +160,67 @@ def claims(summary: pd.DataFrame, dataset: str, seen: list[str], rr_methods: lis
     unseen = [lang for lang in languages if lang not in seen]
     if "multilingual" in mean.columns and seen_langs:
         losses = [lang for lang in seen_langs if best_rr[lang] < mean.loc[lang, "multilingual"]]
-        out.append({"claim": "the multilingual baseline beats RR on languages it was pre-trained on",
-                    "holds_in": losses, "languages": seen_langs,
-                    "margin_best_rr_minus": {lang: round(float(best_rr[lang] - mean.loc[lang, "multilingual"]), 3) for lang in seen_langs},
-                    "verdict": "supported" if len(losses) == len(seen_langs) else "partly supported" if losses else "contradicted"})
+        out.append(
+            {
+                "claim": "the multilingual baseline beats RR on languages it was pre-trained on",
+                "holds_in": losses,
+                "languages": seen_langs,
+                "margin_best_rr_minus": {
+                    lang: round(float(best_rr[lang] - mean.loc[lang, "multilingual"]), 3) for lang in seen_langs
+                },
+                "verdict": "supported"
+                if len(losses) == len(seen_langs)
+                else "partly supported"
+                if losses
+                else "contradicted",
+            }
+        )
     check("RR beats the multilingual baseline on languages it did not see", "multilingual", unseen)
     check("RR beats the (not zero-shot) LR baseline", "lr", languages)
     return out
 
 
-def findings_markdown(run: str, summary: pd.DataFrame, tables: dict[str, str], claim_sets: dict[str, list[dict]],
-                      diagnostics: dict[str, dict]) -> str:
-    lines = [f"# Results of run `{run}`", "",
-             "Generated from the evaluation JSONs by the `findings` rule; do not edit by hand.",
-             "Scores are macro-F1 over the whole test set, mean ± sd over seeds. Chance = majority-class macro-F1.", ""]
+def findings_markdown(
+    run: str,
+    summary: pd.DataFrame,
+    tables: dict[str, str],
+    claim_sets: dict[str, list[dict]],
+    diagnostics: dict[str, dict],
+) -> str:
+    lines = [
+        f"# Results of run `{run}`",
+        "",
+        "Generated from the evaluation JSONs by the `findings` rule; do not edit by hand.",
+        "Scores are macro-F1 over the whole test set, mean ± sd over seeds. Chance = majority-class macro-F1.",
+        "",
+    ]
     for dataset, table in tables.items():
         lines += [f"## {dataset}", "", table, "### The paper's claims, checked", ""]
         for claim in claim_sets.get(dataset, []):
             margins = ", ".join(f"{k} {v:+.3f}" for k, v in claim["margin_best_rr_minus"].items())
-            lines.append(f"- **{claim['claim']}**: {claim['verdict']} "
-                         f"(holds in {len(claim['holds_in'])}/{len(claim['languages'])}; best RR minus baseline: {margins})")
+            lines.append(
+                f"- **{claim['claim']}**: {claim['verdict']} "
+                f"(holds in {len(claim['holds_in'])}/{len(claim['languages'])}; best RR minus baseline: {margins})"
+            )
         english = summary[(summary["dataset"] == dataset) & (summary["language"] == "en")]
         if len(english):
             ref = ", ".join(f"{r.method} {r.macro_f1_mean:.3f}" for r in english.itertuples())
             lines += ["", f"English test set (in-language reference): {ref}."]
         lines.append("")
     if diagnostics:
-        lines += ["## Alignment diagnostics (main anchor set)", "",
-                  "| language | anchors | BLI P@1 | BLI P@5 | target coverage | weight entropy |", "|---|---|---|---|---|---|"]
+        lines += [
+            "## Alignment diagnostics (main anchor set)",
+            "",
+            "| language | anchors | BLI P@1 | BLI P@5 | target coverage | weight entropy |",
+            "|---|---|---|---|---|---|",
+        ]
         for lang, d in sorted(diagnostics.items()):
             bli = d.get("lexicon_induction", {})
             fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
-            lines.append(f"| {lang} | {d['anchors']} | {fmt(bli.get('p@1'))} | {fmt(bli.get('p@5'))} | "
-                         f"{d['target']['coverage']:.3f} | {d['target']['mean_weight_entropy']:.2f} |")
+            lines.append(
+                f"| {lang} | {d['anchors']} | {fmt(bli.get('p@1'))} | {fmt(bli.get('p@5'))} | "
+                f"{d['target']['coverage']:.3f} | {d['target']['mean_weight_entropy']:.2f} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -197,8 +264,15 @@ def plot_bars(per_seed: pd.DataFrame, dataset: str, out_png: str) -> None:
             ax.scatter([x] * len(scores), scores, s=6, color="black", zorder=3)
     for i, lang in enumerate(languages):
         chance = part[part["language"] == lang]["chance_macro_f1"].iloc[0]
-        ax.hlines(chance, i - 0.45, i + 0.45, colors="black", linestyles="dashed", linewidth=1,
-                  label="chance (majority)" if i == 0 else None)
+        ax.hlines(
+            chance,
+            i - 0.45,
+            i + 0.45,
+            colors="black",
+            linestyles="dashed",
+            linewidth=1,
+            label="chance (majority)" if i == 0 else None,
+        )
     ax.set_xticks(range(len(languages)), languages)
     ax.set_ylabel("macro-F1")
     ax.set_title(f"{dataset}: zero-shot transfer (dots: seeds)")
@@ -227,8 +301,7 @@ def plot_sweep(summary: pd.DataFrame, dataset: str, rows: dict[str, str], xlabel
     plt.close(fig)
 
 
-def plot_gain(summary: pd.DataFrame, dataset: str, diagnostics: dict[str, dict], rr_method: str,
-              out_png: str) -> None:
+def plot_gain(summary: pd.DataFrame, dataset: str, diagnostics: dict[str, dict], rr_method: str, out_png: str) -> None:
     """Transfer gain (RR - LS, RR - multilingual) against anchor count, lexicon-induction
     P@1 and unknown-word rate, with Pearson's r (n = number of languages)."""
     import matplotlib

@@ -82,7 +82,9 @@ def select_anchors(
 
     if stop_word_filter:
         english_stops, target_stops = stop_words("en"), stop_words(lang)
-        matched = [a for a in matched if a.english.lower() not in english_stops and a.target.lower() not in target_stops]
+        matched = [
+            a for a in matched if a.english.lower() not in english_stops and a.target.lower() not in target_stops
+        ]
         stats["after_stop_words"] = len(matched)
     if min_length > 1:
         matched = [a for a in matched if len(a.english) >= min_length and len(a.target) >= min_length]
@@ -133,12 +135,15 @@ def _one_per_target(anchors: list[Anchor], policy: str, english_rank: dict[str, 
             if rank.get(anchor.english.lower(), 0.0) > rank.get(current.english.lower(), 0.0):
                 chosen[anchor.target_row] = anchor
         elif policy != "first":
-            raise PipelineInputError(f"unknown one-translation policy {policy!r}: use first, most_frequent_english, all")
+            raise PipelineInputError(
+                f"unknown one-translation policy {policy!r}: use first, most_frequent_english, all"
+            )
     return list(chosen.values())
 
 
-def _subsample(anchors: list[Anchor], strategy: str, n: int | None, rng: random.Random,
-               target_matrix: np.ndarray | None) -> list[Anchor]:
+def _subsample(
+    anchors: list[Anchor], strategy: str, n: int | None, rng: random.Random, target_matrix: np.ndarray | None
+) -> list[Anchor]:
     if strategy == "all" or n is None or n >= len(anchors):
         return list(anchors)
     if strategy == "random":
@@ -170,8 +175,11 @@ def _spread(anchors: list[Anchor], n: int, rng: random.Random, target_matrix: np
 def write_anchors(path, anchors: list[Anchor]) -> None:
     from mosecrot.io import write_text
 
-    write_text(path, "english\ttoken_id\ttarget\ttarget_row\n"
-               + "".join(f"{a.english}\t{a.token_id}\t{a.target}\t{a.target_row}\n" for a in anchors))
+    write_text(
+        path,
+        "english\ttoken_id\ttarget\ttarget_row\n"
+        + "".join(f"{a.english}\t{a.token_id}\t{a.target}\t{a.target_row}\n" for a in anchors),
+    )
 
 
 def read_anchors(path) -> list[Anchor]:

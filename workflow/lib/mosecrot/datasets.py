@@ -20,8 +20,9 @@ SPLITS = ("train", "dev", "test")
 COLUMNS = ["split", "text", "label"]
 
 
-def _read_table_file(path: Path, fmt: str, header: bool, text_column, label_column, split: str,
-                     lang: str) -> pd.DataFrame:
+def _read_table_file(
+    path: Path, fmt: str, header: bool, text_column, label_column, split: str, lang: str
+) -> pd.DataFrame:
     if not path.exists():
         raise PipelineInputError(
             f"{path}: the {split} split for {lang} is missing; obtain it (see config/README.md) "
@@ -31,9 +32,15 @@ def _read_table_file(path: Path, fmt: str, header: bool, text_column, label_colu
         if fmt == "jsonl":
             frame = pd.read_json(path, lines=True, dtype=False)
         else:
-            frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", header=0 if header else None,
-                                quoting=3 if fmt == "tsv" else 0, dtype=str, keep_default_na=False,
-                                encoding="utf-8")
+            frame = pd.read_csv(
+                path,
+                sep="\t" if fmt == "tsv" else ",",
+                header=0 if header else None,
+                quoting=3 if fmt == "tsv" else 0,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8",
+            )
     except UnicodeDecodeError as error:
         raise PipelineInputError(f"{path}: not UTF-8 ({error.reason}); convert the file to UTF-8") from None
     except (ValueError, pd.errors.ParserError) as error:
@@ -44,8 +51,9 @@ def _read_table_file(path: Path, fmt: str, header: bool, text_column, label_colu
                 f"{path}: column {column!r} not found (columns: {list(frame.columns)}); "
                 "set text_column/label_column in the config"
             )
-    return pd.DataFrame({"split": split, "text": frame[text_column].astype(str),
-                         "label": frame[label_column].astype(str)})
+    return pd.DataFrame(
+        {"split": split, "text": frame[text_column].astype(str), "label": frame[label_column].astype(str)}
+    )
 
 
 def load_table_dataset(spec: dict, lang: str, splits: list[str]) -> pd.DataFrame:
@@ -56,9 +64,15 @@ def load_table_dataset(spec: dict, lang: str, splits: list[str]) -> pd.DataFrame
         if template is None:
             raise PipelineInputError(f"dataset config has no file template for split {split!r} ({lang})")
         path = Path(template.format(lang=lang, **spec.get("codes", {}).get(lang, {})))
-        frame = _read_table_file(path, spec.get("format", "tsv"), spec.get("header", True),
-                                 spec.get("text_column", "text"), spec.get("label_column", "label"),
-                                 split, lang)
+        frame = _read_table_file(
+            path,
+            spec.get("format", "tsv"),
+            spec.get("header", True),
+            spec.get("text_column", "text"),
+            spec.get("label_column", "label"),
+            split,
+            lang,
+        )
         if "label_map" in spec:
             frame["label"] = frame["label"].map(lambda v: spec["label_map"].get(str(v), None))
             frame = frame.dropna(subset=["label"])
@@ -88,8 +102,15 @@ def load_huggingface_dataset(spec: dict, lang: str, splits: list[str]) -> pd.Dat
         for column in (spec["text_column"], spec["label_column"]):
             if column not in frame.columns:
                 raise PipelineInputError(f"{spec['name']}/{config_name}: column {column!r} not found")
-        parts.append(pd.DataFrame({"split": split, "text": frame[spec["text_column"]].astype(str),
-                                   "label": frame[spec["label_column"]].astype(str)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "split": split,
+                    "text": frame[spec["text_column"]].astype(str),
+                    "label": frame[spec["label_column"]].astype(str),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -133,8 +154,9 @@ def _sample_expression(expression, rng: random.Random, intents, data) -> str | N
     raise TypeError(f"unexpected template element {type(expression).__name__}")
 
 
-def sample_intents(data_dir: Path, lang: str, intents: list[str], per_intent: int, seed: int,
-                   fractions: dict[str, float]) -> pd.DataFrame:
+def sample_intents(
+    data_dir: Path, lang: str, intents: list[str], per_intent: int, seed: int, fractions: dict[str, float]
+) -> pd.DataFrame:
     """Sample sentences per intent from home-assistant-intents templates, seeded, and
     split them; templates with runtime slots or wildcards are skipped."""
     from hassil.intents import Intents
@@ -181,8 +203,7 @@ def sample_intents(data_dir: Path, lang: str, intents: list[str], per_intent: in
 # --------------------------------------------------------------------------- output
 
 
-def check_table(frame: pd.DataFrame, lang: str, dataset: str, splits: list[str],
-                labels: list[str] | None) -> None:
+def check_table(frame: pd.DataFrame, lang: str, dataset: str, splits: list[str], labels: list[str] | None) -> None:
     for split in splits:
         if not (frame["split"] == split).any():
             raise PipelineInputError(f"dataset {dataset}: {lang} has no rows in split {split!r}")

@@ -97,6 +97,11 @@ def resolve_url(preset: str | None = None, url: str | None = None, **fields: str
     return resolved
 
 
+def filename_from_url(url: str) -> str:
+    """The last path segment of a URL, used as the downloaded file's name."""
+    return urllib.parse.urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def download(
     url: str,
     dest: str | Path,
@@ -155,9 +160,7 @@ class IncompleteDownload(OSError):
 def _is_permanent(error: Exception) -> bool:
     if isinstance(error, urllib.error.HTTPError):
         return 400 <= error.code < 500 and error.code not in (408, 429)
-    if isinstance(error, FileNotFoundError):
-        return True
-    return False
+    return isinstance(error, FileNotFoundError)
 
 
 def _fetch(url: str, dest: Path, timeout_s: float) -> None:

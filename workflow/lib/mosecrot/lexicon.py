@@ -6,7 +6,6 @@ until anchor selection chooses. Files in the target->English direction are inver
 
 from __future__ import annotations
 
-import base64
 import gzip
 import io
 import logging
@@ -39,10 +38,13 @@ def read_pairs_text(path: Path) -> Iterator[tuple[int, str, str]]:
     for number, line in enumerate(_decode_lines(path.read_bytes(), path), start=1):
         if not line.strip() or line.startswith("#"):
             continue
+        # Tab-separated files may hold multi-word entries; space-separated (MUSE) lines
+        # must have exactly two fields, or the split is ambiguous (yielded as unusable).
         parts = line.split("\t") if "\t" in line else line.split()
-        if len(parts) < 2:
-            continue
-        yield number, parts[0].strip(), parts[1].strip()
+        if len(parts) == 2 or "\t" in line:
+            yield number, parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""
+        else:
+            yield number, line.strip(), ""
 
 
 def _b64_int(text: str) -> int:
@@ -117,8 +119,15 @@ def read_lexicon(sources: Iterable[dict], lang: str) -> tuple[list[tuple[str, st
         if not path.exists():
             raise PipelineInputError(f"{path}: dictionary for {lang} not found; run the download rule or fix the path")
         inverted = source.get("direction", "en-tgt") == "tgt-en"
-        file_stats = {"path": str(path), "format": fmt, "direction": source.get("direction", "en-tgt"),
-                      "entries": 0, "multiword_dropped": 0, "duplicates": 0, "pairs": 0}
+        file_stats = {
+            "path": str(path),
+            "format": fmt,
+            "direction": source.get("direction", "en-tgt"),
+            "entries": 0,
+            "multiword_dropped": 0,
+            "duplicates": 0,
+            "pairs": 0,
+        }
         for _, left, right in READERS[fmt](path):
             file_stats["entries"] += 1
             english, target = (right, left) if inverted else (left, right)
@@ -152,6 +161,12 @@ def write_lexicon_tsv(path: Path, pairs: list[tuple[str, str, str]]) -> None:
 def read_lexicon_tsv(path: Path) -> list[tuple[str, str]]:
     lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
     return [tuple(line.split("\t")[:2]) for line in lines if line]
+
+
+def debian_dictd_dir(project_dir: str | Path) -> Path:
+    """Debian's dictd folder, or the copy `make setup` unpacks into .venv without root."""
+    local = Path(project_dir) / ".venv" / "share" / "dictd"
+    return local if local.exists() else Path("/usr/share/dictd")
 
 
 def pack_dictd(index_path: Path, out_path: Path) -> None:

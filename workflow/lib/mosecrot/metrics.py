@@ -30,10 +30,12 @@ def chance_levels(y_true: list[str], labels: list[str]) -> dict[str, float]:
     counts = Counter(y_true)
     majority = max(sorted(counts), key=counts.get)
     n, n_labels = len(y_true), len(labels)
-    uniform = np.mean([2 * (counts.get(c, 0) / n) / n_labels / (counts.get(c, 0) / n + 1 / n_labels)
-                       for c in labels])
-    return {"majority_macro_f1": macro_f1(y_true, [majority] * n), "uniform_macro_f1": float(uniform),
-            "majority_label": majority}
+    uniform = np.mean([2 * (counts.get(c, 0) / n) / n_labels / (counts.get(c, 0) / n + 1 / n_labels) for c in labels])
+    return {
+        "majority_macro_f1": macro_f1(y_true, [majority] * n),
+        "uniform_macro_f1": float(uniform),
+        "majority_label": majority,
+    }
 
 
 def classification_report(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:

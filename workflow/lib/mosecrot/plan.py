@@ -57,9 +57,14 @@ def parse_method(name: str, default_k: int | str) -> Method:
     if match is None:
         raise ValueError(f"unknown method {name!r}: see 'methods' in config/README.md")
     return Method(
-        name=name, kind="rr", weighting=match["weighting"], k=str(match["k"] or default_k),
-        anchor_set=match["anchors"] or "main", frozen=bool(match["frozen"]),
-        space="static" if match["static"] else "plm", tuned=bool(match["tuned"]),
+        name=name,
+        kind="rr",
+        weighting=match["weighting"],
+        k=str(match["k"] or default_k),
+        anchor_set=match["anchors"] or "main",
+        frozen=bool(match["frozen"]),
+        space="static" if match["static"] else "plm",
+        tuned=bool(match["tuned"]),
     )
 
 
@@ -110,7 +115,7 @@ def evaluation_jobs(config: dict) -> list[tuple[str, str, str, int]]:
         for name in references:
             for seed in seeds:
                 jobs.append((dataset, SOURCE_LANG, name, seed))
-    return jobs
+    return list(dict.fromkeys(jobs))  # English may also be a configured target
 
 
 def all_method_names(config: dict) -> list[str]:

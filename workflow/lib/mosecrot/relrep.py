@@ -85,8 +85,9 @@ def weights_for(sims: np.ndarray, valid: np.ndarray, weighting: str, tau: float)
 # --------------------------------------------------------------------------- search
 
 
-def topk_search(queries_n: np.ndarray, anchors_n: np.ndarray, k: int, backend: str,
-                fp16: bool = False, gpu_resources=None) -> tuple[np.ndarray, np.ndarray]:
+def topk_search(
+    queries_n: np.ndarray, anchors_n: np.ndarray, k: int, backend: str, fp16: bool = False, gpu_resources=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k inner products of normalised rows: (similarities, anchor indices; -1 = none)."""
     import faiss
 
@@ -140,18 +141,26 @@ class Neighbours:
         return out
 
 
-def relative_neighbours(queries: np.ndarray, anchors: np.ndarray, k: int | str, weighting: str,
-                        tau: float = 1.0, backend: str = "auto", fp16: bool = False,
-                        chunk_rows: int = 16384, desc: str = "relative representations",
-                        ) -> tuple[Neighbours | None, np.ndarray | None, dict]:
+def relative_neighbours(
+    queries: np.ndarray,
+    anchors: np.ndarray,
+    k: int | str,
+    weighting: str,
+    tau: float = 1.0,
+    backend: str = "auto",
+    fp16: bool = False,
+    chunk_rows: int = 16384,
+    desc: str = "relative representations",
+) -> tuple[Neighbours | None, np.ndarray | None, dict]:
     """Top-k anchor weights for every query row.
 
-    Returns (neighbours, dense_weights, stats). For k = "all" (or k above every search
-    backend's limit) the weights are dense (n, |A|) and returned as dense_weights.
+    Returns (neighbours, dense_weights, stats). For k = "all" the weights are dense
+    (n, |A|), computed by chunked matmul, and returned as dense_weights; a numeric k
+    larger than |A| is clamped to |A|.
     """
     n_anchors = anchors.shape[0]
-    dense = k == "all" or int(k) >= n_anchors
-    k_eff = n_anchors if dense else int(k)
+    dense = k == "all"
+    k_eff = n_anchors if dense else min(int(k), n_anchors)
     anchors_n = normalized(anchors)
     backend = "dense" if dense else resolve_backend(backend, k_eff)
     gpu_resources = None
@@ -197,8 +206,9 @@ def relative_neighbours(queries: np.ndarray, anchors: np.ndarray, k: int | str, 
     return Neighbours(indices, weights), None, stats
 
 
-def stitched_matrix(neighbours: Neighbours | None, dense_weights: np.ndarray | None,
-                    anchor_rows: np.ndarray) -> np.ndarray:
+def stitched_matrix(
+    neighbours: Neighbours | None, dense_weights: np.ndarray | None, anchor_rows: np.ndarray
+) -> np.ndarray:
     """F = W E for sparse (top-k) or dense (k = all) weights."""
     if neighbours is not None:
         return neighbours.combine(anchor_rows)
@@ -210,8 +220,9 @@ def stitched_matrix(neighbours: Neighbours | None, dense_weights: np.ndarray | N
 
 def least_squares_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.ndarray) -> np.ndarray:
     """W minimising ||A_t W - A_s||_F (the paper's LS baseline)."""
-    solution, *_ = np.linalg.lstsq(target_anchor_vectors.astype(np.float64),
-                                   source_anchor_rows.astype(np.float64), rcond=None)
+    solution, *_ = np.linalg.lstsq(
+        target_anchor_vectors.astype(np.float64), source_anchor_rows.astype(np.float64), rcond=None
+    )
     return solution.astype(np.float32)
 
 
@@ -228,9 +239,14 @@ def procrustes_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.nda
 # --------------------------------------------------------------------------- diagnostics
 
 
-def lexicon_induction(target_query: np.ndarray, target_anchor_vecs: np.ndarray,
-                      source_candidates: np.ndarray, source_anchor_vecs: np.ndarray,
-                      gold: list[set[int]], ks=(1, 5)) -> dict:
+def lexicon_induction(
+    target_query: np.ndarray,
+    target_anchor_vecs: np.ndarray,
+    source_candidates: np.ndarray,
+    source_anchor_vecs: np.ndarray,
+    gold: list[set[int]],
+    ks=(1, 5),
+) -> dict:
     """Precision@k of translating held-out target words to English PLM tokens by cosine
     of their relative representations (similarities to all anchors in their own space)."""
     if len(gold) == 0:

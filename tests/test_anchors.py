@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+from mosecrot.anchors import read_anchors, select_anchors, whole_word_vocab, write_anchors
+from mosecrot.io import PipelineInputError
+
+PLM = {"[CLS]": 0, "[UNK]": 1, "dog": 2, "Dog": 3, "cat": 4, "house": 5, "##s": 6, "the": 7, "hound": 8}
+TARGET = {"hund": 0, "katze": 1, "haus": 2, "der": 3, "Köter": 4}
+PAIRS = [
+    ("dog", "hund"),
+    ("hound", "hund"),
+    ("cat", "Katze"),
+    ("house", "haus"),
+    ("the", "der"),
+    ("s", "x"),
+    ("tree", "baum"),
+    ("Dog", "köter"),
+]
+
+
+def _select(**kwargs):
+    defaults = dict(
+        pairs=PAIRS,
+        plm_vocab=whole_word_vocab(PLM, {"[CLS]", "[UNK]"}),
+        target_index=TARGET,
+        lang="de",
+        english_casing=["exact", "lower"],
+        target_casing=["exact", "lower"],
+    )
+    return select_anchors(**{**defaults, **kwargs})
+
+
+def test_whole_words_casing_and_one_translation_per_target():
+    anchors, held, stats = _select()
+    assert [(a.english, a.target) for a in anchors] == [
+        ("dog", "hund"),
+        ("cat", "katze"),
+        ("house", "haus"),
+        ("the", "der"),
+    ]
+    assert stats["in_plm_and_target_vocab"] == 5 and stats["anchors"] == 4 and not held
+    assert [a.target_row for a in anchors] == sorted(a.target_row for a in anchors)
+
+
+def test_casing_order_changes_the_match():
+    anchors, _, _ = _select(target_casing=["exact"])
+    assert "katze" not in [a.target for a in anchors]
+    anchors, _, _ = _select(target_casing=["exact", "lower", "title"])
+    assert ("Dog", "Köter") in [(a.english, a.target) for a in anchors]
+
+
+def test_keep_all_translations_and_stop_words():
+    anchors, _, _ = _select(one_per_target="all")
+    assert {("dog", "hund"), ("hound", "hund")} <= {(a.english, a.target) for a in anchors}
+    anchors, _, stats = _select(stop_word_filter=True)
+    assert "the" not in [a.english for a in anchors] and stats["after_stop_words"] < stats["in_plm_and_target_vocab"]
+
+
+def test_most_frequent_english_policy():
+    anchors, _, _ = _select(one_per_target="most_frequent_english", english_rank={"dog": 5.0, "hound": 6.0})
+    assert ("hound", "hund") in {(a.english, a.target) for a in anchors}
+
+
+def test_held_out_words_are_never_anchors():
+    anchors, held, _ = _select(held_out_share=0.5, seed=3)
+    assert held and not {a.target_row for a in held} & {a.target_row for a in anchors}
+
+
+@pytest.mark.parametrize("strategy", ["random", "frequent", "spread"])
+def test_subsampling_is_deterministic(strategy):
+    matrix = np.random.default_rng(0).standard_normal((5, 8)).astype(np.float32)
+    first, _, _ = _select(strategy=strategy, n=2, seed=1, target_matrix=matrix)
+    second, _, _ = _select(strategy=strategy, n=2, seed=1, target_matrix=matrix)
+    assert first == second and len(first) == 2
+    if strategy == "frequent":
+        assert [a.target for a in first] == ["hund", "katze"]
+
+
+def test_empty_selection_is_an_error():
+    with pytest.raises(PipelineInputError, match="no anchor left for de"):
+        _select(pairs=[("tree", "baum")])
+
+
+def test_anchor_file_roundtrip(tmp_path):
+    anchors, _, _ = _select()
+    write_anchors(tmp_path / "a.tsv", anchors)
+    assert read_anchors(tmp_path / "a.tsv") == anchors

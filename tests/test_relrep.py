@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+from mosecrot import relrep
+
+
+def _valid(sims):
+    return np.ones_like(sims, dtype=bool)
+
+
+def test_toy_geometry_by_hand():
+    """Two anchors at 0 and 90 degrees; a query at 30 degrees. cos = (0.866, 0.5):
+    standard weights 0.866/1.366 and 0.5/1.366, so F = w1 * e1 + w2 * e2."""
+    anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    query = np.array([[np.cos(np.pi / 6), np.sin(np.pi / 6)]], dtype=np.float32) * 3.0  # norm is irrelevant
+    outputs = np.array([[10.0, 0.0, 0.0], [0.0, 20.0, 0.0]], dtype=np.float32)
+    found, dense, stats = relrep.relative_neighbours(query, anchors, 2, "standard", backend="faiss-cpu")
+    f = relrep.stitched_matrix(found, dense, outputs)
+    w1, w2 = 0.8660254 / 1.3660254, 0.5 / 1.3660254
+    np.testing.assert_allclose(f[0], [10 * w1, 20 * w2, 0.0], rtol=1e-5)
+    assert found.indices.tolist() == [[0, 1]] and stats["coverage"] == 1.0
+
+
+def test_standard_is_similarity_normalised_average(rng):
+    sims = rng.uniform(0.1, 1.0, (7, 5))
+    weights = relrep.standard_weights(sims, _valid(sims))
+    np.testing.assert_allclose(weights, sims / sims.sum(axis=1, keepdims=True), rtol=1e-6)
+    # tau cancels: scaling the similarities changes nothing
+    np.testing.assert_allclose(relrep.standard_weights(sims / 0.07, _valid(sims)), weights, rtol=1e-6)
+
+
+def test_standard_clips_negative_similarities():
+    sims = np.array([[0.5, -0.5, 0.25], [-0.2, -0.3, -0.1]])
+    weights = relrep.standard_weights(sims, _valid(sims))
+    np.testing.assert_allclose(weights[0], [2 / 3, 0.0, 1 / 3], rtol=1e-6)
+    np.testing.assert_allclose(weights[1], [1 / 3] * 3, rtol=1e-6)  # nothing positive: uniform
+
+
+def test_softmax_matches_definition(rng):
+    sims = rng.uniform(-1, 1, (4, 6))
+    weights = relrep.softmax_weights(sims, _valid(sims), tau=0.1)
+    expected = np.exp(sims / 0.1) / np.exp(sims / 0.1).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, expected, rtol=1e-5)
+
+
+def test_sparsemax_sums_to_one_and_is_sparse(rng):
+    sims = rng.uniform(0, 1, (50, 20))
+    weights = relrep.sparsemax_weights(sims, _valid(sims), tau=0.05)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    assert (weights == 0).mean() > 0.5 and (weights >= 0).all()
+    # Martins & Astudillo, worked example: z = (1.0, 0.8, 0.1) -> (0.6, 0.4, 0.0)
+    z = np.array([[1.0, 0.8, 0.1]])
+    np.testing.assert_allclose(relrep.sparsemax_weights(z, _valid(z), tau=1.0), [[0.6, 0.4, 0.0]], atol=1e-6)
+
+
+def test_invalid_neighbours_get_no_weight():
+    sims = np.array([[0.9, 0.5, 0.1]])
+    valid = np.array([[True, True, False]])
+    for weighting in relrep.WEIGHTINGS:
+        weights = relrep.weights_for(sims, valid, weighting, tau=0.5)
+        assert weights[0, 2] == 0 and weights.sum() == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["faiss-cpu", "matmul"])
+def test_search_equals_numpy_brute_force(rng, backend):
+    queries = rng.standard_normal((300, 16)).astype(np.float32)
+    anchors = rng.standard_normal((80, 16)).astype(np.float32)
+    qn, an = relrep.normalized(queries), relrep.normalized(anchors)
+    sims, idx = relrep.topk_search(qn, an, 10, backend)
+    brute = qn @ an.T
+    expected_idx = np.argsort(-brute, axis=1)[:, :10]
+    np.testing.assert_allclose(sims, np.take_along_axis(brute, expected_idx, axis=1), rtol=1e-4, atol=1e-5)
+    assert (idx == expected_idx).mean() > 0.99  # ties may reorder
+
+
+def test_chunked_build_equals_one_shot(rng):
+    queries = rng.standard_normal((257, 12)).astype(np.float32)
+    anchors = rng.standard_normal((40, 12)).astype(np.float32)
+    outputs = rng.standard_normal((40, 6)).astype(np.float32)
+    small, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=50)
+    whole, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=10_000)
+    np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs, chunk_rows=3), rtol=1e-5, atol=1e-6)
+
+
+def test_k_all_uses_dense_weights_over_every_anchor(rng):
+    queries = rng.standard_normal((30, 8)).astype(np.float32)
+    anchors = rng.standard_normal((12, 8)).astype(np.float32)
+    outputs = rng.standard_normal((12, 4)).astype(np.float32)
+    found, dense, stats = relrep.relative_neighbours(queries, anchors, "all", "softmax", tau=0.5)
+    assert found is None and dense.shape == (30, 12) and stats["k"] == "all"
+    top, _, _ = relrep.relative_neighbours(queries, anchors, 12, "softmax", tau=0.5, backend="faiss-cpu")
+    np.testing.assert_allclose(relrep.stitched_matrix(None, dense, outputs), top.combine(outputs), rtol=1e-4, atol=1e-5)
+
+
+def test_zero_vector_query_has_no_neighbour():
+    queries = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    found, _, stats = relrep.relative_neighbours(queries, anchors, 2, "standard")
+    assert found.weights[0].sum() == 0 and stats["rows_with_positive_neighbour"] == 1
+
+
+def test_least_squares_and_procrustes_recover_a_known_map(rng):
+    target = rng.standard_normal((200, 5))
+    rotation, _ = np.linalg.qr(rng.standard_normal((8, 8)))
+    true_map = 2.5 * rotation[:5]  # scaled semi-orthogonal 5 -> 8
+    source = target @ true_map
+    np.testing.assert_allclose(relrep.least_squares_map(target, source), true_map, atol=1e-4)
+    np.testing.assert_allclose(relrep.procrustes_map(target, source), true_map, atol=1e-4)
+
+
+def test_lexicon_induction_on_identical_spaces(rng):
+    space = rng.standard_normal((50, 10)).astype(np.float32)
+    anchors = space[:20]
+    result = relrep.lexicon_induction(space[30:40], anchors, space, anchors, [{30 + i} for i in range(10)])
+    assert result["p@1"] == 1.0 and result["pairs"] == 10
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not relrep.gpu_available(), reason="needs a CUDA GPU and faiss-gpu")
+@pytest.mark.parametrize("fp16", [False, True])
+def test_gpu_search_equals_cpu(rng, fp16):
+    queries = relrep.normalized(rng.standard_normal((5000, 64)))
+    anchors = relrep.normalized(rng.standard_normal((700, 64)))
+    import faiss
+
+    cpu_sims, cpu_idx = relrep.topk_search(queries, anchors, 50, "faiss-cpu")
+    gpu_sims, gpu_idx = relrep.topk_search(
+        queries, anchors, 50, "faiss-gpu", fp16=fp16, gpu_resources=faiss.StandardGpuResources()
+    )
+    np.testing.assert_allclose(gpu_sims, cpu_sims, atol=2e-3 if fp16 else 1e-5)
+    assert (gpu_idx[:, 0] == cpu_idx[:, 0]).mean() > (0.97 if fp16 else 0.999)
+
+
+def test_gpu_request_falls_back_to_cpu_without_gpu(monkeypatch):
+    monkeypatch.setattr(relrep, "gpu_available", lambda: False)
+    assert relrep.resolve_backend("faiss-gpu", 50) == "faiss-cpu"
+    assert relrep.resolve_backend("auto", 50) == "faiss-cpu"
+    monkeypatch.setattr(relrep, "gpu_available", lambda: True)
+    assert relrep.resolve_backend("auto", 50) == "faiss-gpu"
+    assert relrep.resolve_backend("auto", 4096) == "faiss-cpu"  # above the GPU top-k limit

@@ -1,0 +1,207 @@
+"""The workflow itself: lint and format, dry runs of both configs, and one real end-to-end
+run of the tiny config (real MiniLM, e5, spaCy vectors, FreeDict, intents)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, run_snakemake
+
+TINY = ROOT / "tests" / "config" / "tiny.yaml"
+
+
+def _jobs(dry_run_output: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run plans."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
+        head = re.match(r"(?:local)?rule (\w+):", block)
+        if head:
+            wildcards = re.search(r"wildcards: (.*)", block)
+            jobs.append((head.group(1), wildcards.group(1) if wildcards else ""))
+    return jobs
+
+
+def test_snakefmt_check():
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakefmt"), "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/demo.yaml", "tests/config/tiny.yaml"])
+def test_lint_is_clean(configfile):
+    result = run_snakemake("--lint", "--configfile", configfile, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean():
+    ruff = str(Path(sys.executable).parent / "ruff")
+    for args in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/demo.yaml"])
+def test_dry_run_plans_every_stage(configfile, tmp_path):
+    output = run_snakemake("-n", "--configfile", str(ROOT / configfile), "--directory", str(tmp_path)).stdout
+    rules = {rule for rule, _ in _jobs(output)}
+    assert {
+        "cache_vectors",
+        "select_anchors",
+        "build_relative_embeddings",
+        "finetune",
+        "evaluate",
+        "evaluate_lr",
+        "aggregate",
+        "plots",
+    } <= rules
+
+
+def test_paper_dry_run_needs_no_local_files(tmp_path):
+    """Taxi1500, MARC and the PanLex lexicons are not here: the DAG still plans."""
+    output = run_snakemake("-n", "--configfile", str(ROOT / "config/config.yaml"), "--directory", str(tmp_path)).stdout
+    jobs = _jobs(output)
+    assert ("download_file", "category=lexicons, lang=fo, filename=en-fo.tsv") in jobs
+    assert sum(rule == "finetune" for rule, _ in jobs) > 200
+
+
+def test_missing_local_file_fails_with_clear_message(tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["languages"]["fr"]["lexicon"] = [{"kind": "local", "path": str(tmp_path / "en-fr.tsv"), "format": "tsv"}]
+    configfile = tmp_path / "missing.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = run_snakemake(
+        "--configfile",
+        str(configfile),
+        "--directory",
+        str(tmp_path),
+        "--cores",
+        "1",
+        "resources/download/lexicons/fr/en-fr.tsv",
+        check=False,
+    )
+    assert result.returncode != 0
+    log = (tmp_path / "logs/download/lexicons/fr/en-fr.tsv.log").read_text()
+    assert f"local file {tmp_path / 'en-fr.tsv'} does not exist" in log
+    assert not (tmp_path / "resources/download/lexicons/fr/en-fr.tsv").exists()
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    run_snakemake("--configfile", str(TINY), "--directory", str(workdir), "--cores", "2")
+    return workdir
+
+
+@pytest.mark.e2e
+def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
+    results = tiny_run / "results" / "tiny"
+    summary = pd.read_csv(results / "tables" / "summary.csv")
+    assert list(summary.columns) == [
+        "dataset",
+        "language",
+        "method",
+        "zero_shot",
+        "n_seeds",
+        "macro_f1_mean",
+        "macro_f1_sd",
+        "accuracy_mean",
+        "chance_macro_f1",
+        "anchors",
+        "oov_rate",
+    ]
+    fr = summary[summary["language"] == "fr"].set_index("method")
+    assert {
+        "rr-standard",
+        "rr-sparsemax",
+        "ls",
+        "multilingual",
+        "lr",
+        "no-swap",
+        "rr-standard-tuned",
+        "rr-standard-kall",
+        "rr-standard-ar100",
+    } <= set(fr.index)
+    assert not fr.loc["lr", "zero_shot"] and fr.loc["rr-standard", "zero_shot"]
+    assert fr.loc["rr-standard", "anchors"] == 400 and fr.loc["rr-standard-ar100", "anchors"] == 100
+    readme = (results / "README.md").read_text()
+    assert "RR beats the LS baseline" in readme and "| rr-standard |" in readme
+    for name in ("bars", "sweep_k", "sweep_anchors", "gain", "drift"):
+        assert (results / "plots" / "intents" / f"{name}.png").stat().st_size > 5000
+        assert (results / "plots" / "intents" / f"{name}.pdf").exists()
+    evaluation = json.loads((results / "eval/intents/fr/rr-standard/seed0.json").read_text())
+    assert evaluation["provenance"]["settings"]["seed"] == 0 and "torch" in evaluation["provenance"]["versions"]
+    assert evaluation["n_examples"] > 0 and 0 <= evaluation["unknown_word_rate"] < 1
+
+
+@pytest.mark.e2e
+def test_english_into_english_is_far_above_chance(tiny_run):
+    result = json.loads((tiny_run / "results/tiny/eval/intents/en/rr-standard/seed0.json").read_text())
+    chance = max(result["chance"]["majority_macro_f1"], result["chance"]["uniform_macro_f1"])
+    assert result["macro_f1"] > chance + 0.3, (result["macro_f1"], chance)
+
+
+@pytest.mark.e2e
+def test_same_seed_gives_identical_metrics(tiny_run):
+    target = "results/tiny/eval/intents/fr/rr-standard/seed0.json"
+    first = json.loads((tiny_run / target).read_text())
+    run_snakemake(
+        "--configfile", str(TINY), "--directory", str(tiny_run), "--cores", "2", target, "--forcerun", "finetune"
+    )
+    second = json.loads((tiny_run / target).read_text())
+    for key in ("macro_f1", "accuracy", "confusion_matrix", "per_class_f1"):
+        assert first[key] == second[key]
+
+
+@pytest.mark.e2e
+def test_one_language_reruns_without_fine_tuning(tiny_run):
+    target = tiny_run / "results/tiny/eval/intents/fr/rr-softmax/seed0.json"
+    (tiny_run / "results/tiny/eval/intents/fr/rr-standard/seed0.json").unlink()
+    output = run_snakemake(
+        "-n", "--configfile", str(TINY), "--directory", str(tiny_run), "results/tiny/languages/fr.done"
+    ).stdout
+    rules = [rule for rule, _ in _jobs(output)]
+    assert "evaluate" in rules and "finetune" not in rules and "build_relative_embeddings" not in rules
+    assert not target.exists()  # rr-softmax is not configured: no job for it
+
+
+@pytest.mark.e2e
+def test_adding_a_language_adds_only_its_jobs(tiny_run, tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["languages"]["fi"] = {
+        "vectors": {
+            "kind": "spacy",
+            "package": "spacy_fi_experimental_web_md",
+            "path": "fi_experimental_web_md-0.15.0/vocab",
+        },
+        "lexicon": [{"kind": "debian_freedict", "name": "eng-fin", "direction": "en-tgt"}],
+    }
+    config["datasets"]["intents"]["languages"].append("fi")
+    configfile = tmp_path / "plus_fi.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--cores", "2")  # up to date first
+    jobs = _jobs(run_snakemake("-n", "--configfile", str(configfile), "--directory", str(tiny_run)).stdout)
+    per_language = [(rule, wc) for rule, wc in jobs if rule not in ("aggregate", "plots", "all")]
+    assert per_language and all("fi" in wc for _, wc in per_language), per_language
+    assert any(rule == "finetune" for rule, _ in per_language)
+
+
+@pytest.mark.e2e
+def test_html_report_shows_every_plot(tiny_run):
+    report = tiny_run / "report.html"
+    run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--report", str(report))
+    text = report.read_text(errors="replace")
+    for name in ("bars.png", "sweep_k.png", "sweep_anchors.png", "gain.png", "drift.png", "README.md"):
+        assert name in text
+    shutil.rmtree(tiny_run / ".snakemake" / "log", ignore_errors=True)
