@@ -190,7 +190,7 @@ def findings_markdown(
     lines = [
         f"# Results of run `{run}`",
         "",
-        "Generated from the evaluation JSONs by the `findings` rule; do not edit by hand.",
+        "Generated from the evaluation JSONs by the `aggregate` rule; do not edit by hand.",
         "Scores are macro-F1 over the whole test set, mean ± sd over seeds. Chance = majority-class macro-F1.",
         "",
     ]
