@@ -22,6 +22,7 @@ $(STAMP): requirements/torch.txt requirements/base.txt requirements/assets.txt r
 demo: setup
 	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
 	$(SNAKEMAKE) --configfile config/demo.yaml --report results/demo/report.html
+	$(PY) tools/readme_findings.py results/demo/README.md README.md "make demo"
 
 test: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q tests

@@ -60,8 +60,12 @@ def child_ours() -> dict:
     loaded, _ = vectors.read_vec(OUT / "bench.vec", threads=2)
     seconds = time.perf_counter() - started
     vectors.save_cache(loaded, OUT / "bench.npy", OUT / "bench.vocab.txt")
-    return {"seconds": seconds, "peak_mb": peak_mb() - base, "matrix_mb": loaded.matrix.nbytes / 2**20,
-            "rows": len(loaded.words)}
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb() - base,
+        "matrix_mb": loaded.matrix.nbytes / 2**20,
+        "rows": len(loaded.words),
+    }
 
 
 def child_gensim() -> dict:
@@ -99,13 +103,17 @@ def child_relrep() -> dict:
     found, dense, _ = relrep.relative_neighbours(queries, anchors, K, "softmax", tau=0.1, backend="faiss-cpu")
     matrix = relrep.stitched_matrix(found, dense, outputs)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": peak_mb() - base, "inputs_mb": inputs_mb,
-            "output_mb": matrix.nbytes / 2**20, "search_only": _search_only(queries, anchors)}
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb() - base,
+        "inputs_mb": inputs_mb,
+        "output_mb": matrix.nbytes / 2**20,
+        "search_only": _search_only(queries, anchors),
+    }
 
 
 def _search_only(queries, anchors) -> float:
     import faiss
-
     from mosecrot import relrep
 
     qn, an = relrep.normalized(queries), relrep.normalized(anchors)
@@ -142,8 +150,14 @@ def child_sgemm() -> dict:
     return {"gflops": 2 * 4096**3 / best / 1e9}
 
 
-CHILDREN = {"ours": child_ours, "gensim": child_gensim, "cached": child_cached, "relrep": child_relrep,
-            "numpy_relrep": child_numpy_relrep, "sgemm": child_sgemm}
+CHILDREN = {
+    "ours": child_ours,
+    "gensim": child_gensim,
+    "cached": child_cached,
+    "relrep": child_relrep,
+    "numpy_relrep": child_numpy_relrep,
+    "sgemm": child_sgemm,
+}
 
 
 # --------------------------------------------------------------------------- main
@@ -158,11 +172,16 @@ def bench_vec_load() -> None:
     assert ours["rows"] == gensim["rows"] == N_WORDS
     speedup = gensim["seconds"] / ours["seconds"]
     peak_ratio = ours["peak_mb"] / ours["matrix_mb"]
-    print(f"vec_load: ours {ours['seconds']:.2f} s, gensim {gensim['seconds']:.2f} s, speedup {speedup:.1f}x "
-          f"(target >= 15x); cached reload {cached['seconds'] * 1000:.0f} ms (target < 100 ms); "
-          f"peak memory {ours['peak_mb']:.0f} MB = {peak_ratio:.2f}x the {ours['matrix_mb']:.0f} MB matrix (target <= 2x)")
-    print(f"BENCH vec_load ours_s={ours['seconds']:.3f} gensim_s={gensim['seconds']:.3f} speedup={speedup:.2f} "
-          f"cached_s={cached['seconds']:.4f} peak_mem_ratio={peak_ratio:.2f}", flush=True)
+    print(
+        f"vec_load: ours {ours['seconds']:.2f} s, gensim {gensim['seconds']:.2f} s, speedup {speedup:.1f}x "
+        f"(target >= 15x); cached reload {cached['seconds'] * 1000:.0f} ms (target < 100 ms); "
+        f"peak memory {ours['peak_mb']:.0f} MB = {peak_ratio:.2f}x the {ours['matrix_mb']:.0f} MB matrix (target <= 2x)"
+    )
+    print(
+        f"BENCH vec_load ours_s={ours['seconds']:.3f} gensim_s={gensim['seconds']:.3f} speedup={speedup:.2f} "
+        f"cached_s={cached['seconds']:.4f} peak_mem_ratio={peak_ratio:.2f}",
+        flush=True,
+    )
 
 
 def bench_relrep_build() -> None:
@@ -173,13 +192,18 @@ def bench_relrep_build() -> None:
     search_frac = 2 * N_WORDS * N_ANCHORS * DIM / ours["search_only"] / 1e9 / sgemm["gflops"]
     vs_numpy = numpy_build["seconds"] / ours["seconds"]
     mem_ratio = ours["peak_mb"] / (ours["inputs_mb"] + ours["output_mb"])
-    print(f"relrep_build (N={N_WORDS}, anchors={N_ANCHORS}, d={DIM}, k={K}, output {PLM_DIM}-d): "
-          f"ours {ours['seconds']:.2f} s = {ours_gflops:.0f} GFLOP/s, {frac:.0%} of the sgemm peak "
-          f"{sgemm['gflops']:.0f} GFLOP/s (target >= 80%; FAISS search alone {search_frac:.0%}); "
-          f"numpy matmul+argpartition {numpy_build['seconds']:.1f} s -> {vs_numpy:.1f}x (target >= 5x); "
-          f"peak memory {mem_ratio:.2f}x inputs+output (target <= 1.5x)")
-    print(f"BENCH relrep_build ours_s={ours['seconds']:.3f} frac_sgemm_peak={frac:.3f} vs_numpy={vs_numpy:.2f} "
-          f"peak_mem_ratio={mem_ratio:.2f}", flush=True)
+    print(
+        f"relrep_build (N={N_WORDS}, anchors={N_ANCHORS}, d={DIM}, k={K}, output {PLM_DIM}-d): "
+        f"ours {ours['seconds']:.2f} s = {ours_gflops:.0f} GFLOP/s, {frac:.0%} of the sgemm peak "
+        f"{sgemm['gflops']:.0f} GFLOP/s (target >= 80%; FAISS search alone {search_frac:.0%}); "
+        f"numpy matmul+argpartition {numpy_build['seconds']:.1f} s -> {vs_numpy:.1f}x (target >= 5x); "
+        f"peak memory {mem_ratio:.2f}x inputs+output (target <= 1.5x)"
+    )
+    print(
+        f"BENCH relrep_build ours_s={ours['seconds']:.3f} frac_sgemm_peak={frac:.3f} vs_numpy={vs_numpy:.2f} "
+        f"peak_mem_ratio={mem_ratio:.2f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -30,17 +30,35 @@ def _fake_slurm(bin_dir):
 def test_gpu_rule_submission_asks_for_gpu_memory_and_runtime(tmp_path, monkeypatch):
     _fake_slurm(tmp_path / "bin")
     work = tmp_path / "work"
-    for path in ("results/paper/data/taxi1500/en.tsv", "results/paper/data/taxi1500/labels.json",
-                 "resources/models/huggingface/bert-base-cased/config.json"):
+    for path in (
+        "results/paper/data/taxi1500/en.tsv",
+        "results/paper/data/taxi1500/labels.json",
+        "resources/models/huggingface/bert-base-cased/config.json",
+    ):
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).touch()
     log = tmp_path / "sbatch.log"
     monkeypatch.setenv("FAKE_SBATCH_LOG", str(log))
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     # No conda here: --sdm env-modules stands in for the profile's conda (no rule uses modules).
-    result = run_snakemake("--configfile", str(ROOT / "config/config.yaml"), "--profile", str(ROOT / "profiles/slurm"),
-                           "--sdm", "env-modules", "--cores", "64", "--jobs", "1", "--retries", "0", "--directory", str(work),
-                           "results/paper/models/taxi1500/en/original/seed0", check=False)
+    result = run_snakemake(
+        "--configfile",
+        str(ROOT / "config/config.yaml"),
+        "--profile",
+        str(ROOT / "profiles/slurm"),
+        "--sdm",
+        "env-modules",
+        "--cores",
+        "64",
+        "--jobs",
+        "1",
+        "--retries",
+        "0",
+        "--directory",
+        str(work),
+        "results/paper/models/taxi1500/en/original/seed0",
+        check=False,
+    )
     assert result.returncode != 0  # the fake sbatch refuses the job after recording it
     call = log.read_text().splitlines()[0]
     assert "--gpus=1" in call
@@ -61,7 +79,6 @@ def test_profiles_keep_conda_on_the_cluster_only():
 def test_gpu_rules_fall_back_to_the_cpu(monkeypatch):
     """compute.*_gpus only requests GPUs; the code runs where there is none."""
     import torch
-
     from mosecrot import relrep, train
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -85,3 +85,9 @@ def test_check_table_requires_each_split():
     frame = pd.DataFrame({"split": ["test"], "text": ["x"], "label": ["a"]})
     with pytest.raises(PipelineInputError, match="no rows in split 'train'"):
         datasets.check_table(frame, "fr", "intents", ["train", "test"], labels=None)
+
+
+def test_non_utf8_dataset_file(tmp_path):
+    (tmp_path / "de_test.tsv").write_bytes(b"id\tlabel\tverse\n1\tFaith\tGr\xfc\xdfe\n")
+    with pytest.raises(PipelineInputError, match="de_test.tsv: not UTF-8"):
+        datasets.load_table_dataset(_spec(tmp_path), "de", ["test"])

@@ -131,6 +131,10 @@ def test_fasttext_bin_gives_vocabulary_and_oov_vectors(tmp_path):
     model.save_model(str(tmp_path / "tiny.bin"))
     loaded, stats = vectors.read_fasttext_bin(tmp_path / "tiny.bin", top_n=5)
     assert loaded.words[0] == "the" and len(loaded.words) == 5 and loaded.matrix.shape == (5, 16)
+    packed = tmp_path / "tiny2.bin.gz"
+    packed.write_bytes(gzip.compress((tmp_path / "tiny.bin").read_bytes()))
+    from_gz, _ = vectors.load_any(packed, "bin", top_n=5, expected_dim=16)
+    assert from_gz.words == loaded.words and (tmp_path / "tiny2.bin").exists()
     oov = vectors.SubwordVectors(tmp_path / "tiny.bin")(["catdog", "parks"])
     assert oov.shape == (2, 16) and np.abs(oov).sum() > 0
     with pytest.raises(PipelineInputError, match="not a fastText"):

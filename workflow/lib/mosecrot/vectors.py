@@ -308,13 +308,30 @@ def read_fasttext_bin(path: str | Path, top_n: int | None = None) -> tuple[Vecto
     return Vectors(words=kept, matrix=np.ascontiguousarray(matrix[nonzero])), stats
 
 
+def gunzipped(path: str | Path) -> Path:
+    """fastText loads only plain .bin files: decompress a .bin.gz once, atomically, beside it."""
+    import shutil
+
+    path = Path(path)
+    if path.suffix != ".gz":
+        return path
+    plain = path.with_suffix("")
+    if not plain.exists():
+        try:
+            with atomic_path(plain) as tmp, gzip.open(path, "rb") as source, open(tmp, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 24)
+        except (EOFError, OSError) as error:
+            raise PipelineInputError(f"{path}: cannot decompress ({error}); download it again") from None
+    return plain
+
+
 class SubwordVectors:
     """Vectors for any word (out-of-vocabulary too) from a fastText .bin model."""
 
     def __init__(self, path: str | Path):
         import fasttext
 
-        self.model = fasttext.load_model(str(path))
+        self.model = fasttext.load_model(str(gunzipped(path)))
 
     def __call__(self, words: list[str]) -> np.ndarray:
         return np.stack([self.model.get_word_vector(w) for w in words]).astype(np.float32)
@@ -405,7 +422,7 @@ def load_any(
     if fmt == "vec":
         return read_vec(path, top_n=top_n, expected_dim=expected_dim, threads=threads)
     if fmt == "bin":
-        return read_fasttext_bin(path, top_n=top_n)
+        return read_fasttext_bin(gunzipped(path), top_n=top_n)
     raise PipelineInputError(f"unknown vector format {fmt!r}: use 'vec' or 'bin'")
 
 
