@@ -31,7 +31,7 @@ rule aggregate:
     params:
         run=RUN,
         seen_languages=config["models"]["multilingual"].get("languages_seen", []),
-        sweeps=config["sweeps"],
+        sweeps=canonical(config["sweeps"]),
         default_k=DEFAULT_K,
     script:
         "../workflow/scripts/aggregate.py"
@@ -78,7 +78,7 @@ rule plots:
     conda:
         "../envs/analysis.yaml"
     params:
-        sweeps=config["sweeps"],
+        sweeps=canonical(config["sweeps"]),
         default_k=DEFAULT_K,
     script:
         "../workflow/scripts/plots.py"

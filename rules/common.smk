@@ -34,6 +34,16 @@ for _dataset, _spec in config["datasets"].items():
             )
 
 
+def canonical(value):
+    """Dicts with sorted keys, recursively: params compare by repr, and reordering keys in
+    a config must not trigger reruns."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def _alternatives(values):
     return "|".join(sorted(re.escape(str(v)) for v in values)) or "__none__"
 
@@ -129,16 +139,18 @@ def intents_dir(wildcards):
 
 
 def lexicon_sources(lang):
-    return [
-        {
-            "path": source_file("lexicons", lang, entry),
-            "format": entry.get("format")
-            or ("dictd" if entry["kind"] == "debian_freedict" else "muse"),
-            "direction": entry.get("direction", "en-tgt"),
-            "kind": entry["kind"],
-        }
-        for entry in config["languages"][lang]["lexicon"]
-    ]
+    return canonical(
+        [
+            {
+                "path": source_file("lexicons", lang, entry),
+                "format": entry.get("format")
+                or ("dictd" if entry["kind"] == "debian_freedict" else "muse"),
+                "direction": entry.get("direction", "en-tgt"),
+                "kind": entry["kind"],
+            }
+            for entry in config["languages"][lang]["lexicon"]
+        ]
+    )
 
 
 def lexicon_files(wildcards):
@@ -183,7 +195,7 @@ def vectors_cache(lang):
 
 
 def anchor_set_settings(wildcards):
-    return ANCHOR_SETS[wildcards.anchor_set]
+    return canonical(ANCHOR_SETS[wildcards.anchor_set])
 
 
 def relrep_dir(lang, variant):
@@ -206,7 +218,7 @@ def dataset_spec(wildcards):
     """The dataset's settings minus its language list: adding a language must not rerun
     the other languages' jobs (params changes trigger reruns)."""
     spec = config["datasets"][wildcards.dataset]
-    return {key: value for key, value in spec.items() if key != "languages"}
+    return canonical({key: value for key, value in spec.items() if key != "languages"})
 
 
 def dataset_splits(wildcards):
@@ -240,7 +252,7 @@ def training_params(wildcards):
         "freeze_embeddings", False
     )
     settings["text_prefix"] = config["models"][role].get("text_prefix", "")
-    return settings
+    return canonical(settings)
 
 
 def model_checkpoint(dataset, lang, method, seed):
@@ -276,19 +288,25 @@ def evaluate_params(wildcards):
     lang = wildcards.lang
     vectors = VECTOR_SOURCES.get(lang, {})
     role = "multilingual" if method.kind == "multilingual" else "source"
-    return {
-        "method": method.name,
-        "kind": method.kind,
-        "tuned": method.tuned,
-        "zero_shot": method.zero_shot,
-        "lowercase": config["languages"].get(lang, {}).get("lowercase", True),
-        "max_length": config["training"]["max_length"],
-        "text_prefix": config["models"][role].get("text_prefix", ""),
-        "device": config["training"]["device"],
-        "unknown_words": config["relrep"]["unknown_words"],
-        "bin_path": raw_vectors(wildcards) if vectors.get("format") == "bin" else "",
-        "relrep": {"k": method.k, "weighting": method.weighting, "tau": config["relrep"]["tau"]},
-    }
+    return canonical(
+        {
+            "method": method.name,
+            "kind": method.kind,
+            "tuned": method.tuned,
+            "zero_shot": method.zero_shot,
+            "lowercase": config["languages"].get(lang, {}).get("lowercase", True),
+            "max_length": config["training"]["max_length"],
+            "text_prefix": config["models"][role].get("text_prefix", ""),
+            "device": config["training"]["device"],
+            "unknown_words": config["relrep"]["unknown_words"],
+            "bin_path": raw_vectors(wildcards) if vectors.get("format") == "bin" else "",
+            "relrep": {
+                "k": method.k,
+                "weighting": method.weighting,
+                "tau": config["relrep"]["tau"],
+            },
+        }
+    )
 
 
 def evaluation_files():

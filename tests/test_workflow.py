@@ -189,7 +189,7 @@ def test_adding_a_language_adds_only_its_jobs(tiny_run, tmp_path):
     }
     config["datasets"]["intents"]["languages"].append("fi")
     configfile = tmp_path / "plus_fi.yaml"
-    configfile.write_text(yaml.safe_dump(config))
+    configfile.write_text(yaml.safe_dump(config, sort_keys=True))  # reordered keys must not matter
     run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--cores", "2")  # up to date first
     jobs = _jobs(run_snakemake("-n", "--configfile", str(configfile), "--directory", str(tiny_run)).stdout)
     per_language = [(rule, wc) for rule, wc in jobs if rule not in ("aggregate", "plots", "all")]
