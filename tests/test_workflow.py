@@ -65,6 +65,17 @@ def test_dry_run_plans_every_stage(configfile, tmp_path):
     } <= rules
 
 
+def test_demo_is_offline_and_never_merged_with_the_paper_config():
+    """A --configfile replaces the default config (profiles/default), never merges with it."""
+    output = run_snakemake("-n", "--configfile", "config/demo.yaml").stdout
+    jobs = _jobs(output)
+    assert not any(rule in ("download_file", "fetch_huggingface_model") for rule, _ in jobs)
+    assert not any("lang=de" in wildcards for _, wildcards in jobs)
+    assert any("lang=fi" in wildcards for _, wildcards in jobs)
+    default = _jobs(run_snakemake("-n").stdout)
+    assert any(rule == "download_file" for rule, _ in default)  # config/config.yaml: the paper
+
+
 def test_paper_dry_run_needs_no_local_files(tmp_path):
     """Taxi1500, MARC and the PanLex lexicons are not here: the DAG still plans."""
     output = run_snakemake("-n", "--configfile", str(ROOT / "config/config.yaml"), "--directory", str(tmp_path)).stdout

@@ -239,6 +239,19 @@ def procrustes_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.nda
 # --------------------------------------------------------------------------- diagnostics
 
 
+def precision_at_k(queries: np.ndarray, candidates: np.ndarray, gold: list[set[int]], ks=(1, 5)) -> dict:
+    """Share of queries whose gold candidates include one of their k nearest (cosine)."""
+    import faiss
+
+    if len(gold) == 0:
+        return {"pairs": 0} | {f"p@{k}": None for k in ks}
+    _, nearest = faiss.knn(normalized(queries), normalized(candidates), max(ks), metric=faiss.METRIC_INNER_PRODUCT)
+    result: dict = {"pairs": len(gold)}
+    for k in ks:
+        result[f"p@{k}"] = sum(bool(set(nearest[i, :k].tolist()) & gold[i]) for i in range(len(gold))) / len(gold)
+    return result
+
+
 def lexicon_induction(
     target_query: np.ndarray,
     target_anchor_vecs: np.ndarray,
@@ -250,14 +263,7 @@ def lexicon_induction(
     """Precision@k of translating held-out target words to English PLM tokens by cosine
     of their relative representations (similarities to all anchors in their own space)."""
     if len(gold) == 0:
-        return {f"p@{k}": None for k in ks} | {"pairs": 0}
-    rel_t = normalized(normalized(target_query) @ normalized(target_anchor_vecs).T)
-    rel_s = normalized(normalized(source_candidates) @ normalized(source_anchor_vecs).T)
-    import faiss
-
-    _, nearest = faiss.knn(rel_t, rel_s, max(ks), metric=faiss.METRIC_INNER_PRODUCT)
-    result = {"pairs": len(gold)}
-    for k in ks:
-        hits = sum(bool(set(nearest[i, :k].tolist()) & gold[i]) for i in range(len(gold)))
-        result[f"p@{k}"] = hits / len(gold)
-    return result
+        return precision_at_k(target_query, source_candidates, gold, ks)
+    rel_t = normalized(target_query) @ normalized(target_anchor_vecs).T
+    rel_s = normalized(source_candidates) @ normalized(source_anchor_vecs).T
+    return precision_at_k(rel_t, rel_s, gold, ks)

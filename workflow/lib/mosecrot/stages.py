@@ -273,25 +273,26 @@ def build_relative_embeddings(
     log.info("built %s-k%s relative embeddings in %.1f s", weighting, k, time.time() - started)
 
 
-def _lexicon_induction(heldout_path, target, anchor_list, embeddings, plm_vocab, specials) -> dict:
-    held = anchors_lib.read_anchors(heldout_path)
-    whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
-    candidate_ids = np.array(sorted(whole.values()))
+def _heldout_gold(held, plm_vocab, specials) -> tuple[np.ndarray, list[int], list[set[int]]]:
+    """(candidate PLM token ids, held-out target rows, gold candidate positions per row)."""
+    candidate_ids = np.array(sorted(anchors_lib.whole_word_vocab(plm_vocab, specials).values()))
     position = {token_id: i for i, token_id in enumerate(candidate_ids)}
     gold: dict[int, set[int]] = {}
     for pair in held:
         gold.setdefault(pair.target_row, set()).add(position[pair.token_id])
     rows = sorted(gold)
-    if not rows:
-        return {"pairs": 0, "p@1": None, "p@5": None}
-    token_ids = np.array([a.token_id for a in anchor_list])
-    target_rows = np.array([a.target_row for a in anchor_list])
+    return candidate_ids, rows, [gold[r] for r in rows]
+
+
+def _lexicon_induction(heldout_path, target, anchor_list, embeddings, plm_vocab, specials) -> dict:
+    """Held-out pairs translated through the relative space (how aligned the spaces are)."""
+    candidate_ids, rows, gold = _heldout_gold(anchors_lib.read_anchors(heldout_path), plm_vocab, specials)
     return relrep.lexicon_induction(
         np.asarray(target.matrix[rows]),
-        np.asarray(target.matrix[target_rows]),
+        np.asarray(target.matrix[[a.target_row for a in anchor_list]]),
         embeddings[candidate_ids],
-        embeddings[token_ids],
-        [gold[r] for r in rows],
+        embeddings[[a.token_id for a in anchor_list]],
+        gold,
     )
 
 
@@ -330,28 +331,9 @@ def build_linear_map(
 
 
 def _mapped_induction(held, mapped, embeddings, plm_vocab, specials) -> dict:
-    """Precision@k of held-out pairs: nearest PLM token of the mapped target vector."""
-    import faiss
-
-    whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
-    candidate_ids = np.array(sorted(whole.values()))
-    position = {token_id: i for i, token_id in enumerate(candidate_ids)}
-    gold: dict[int, set[int]] = {}
-    for pair in held:
-        gold.setdefault(pair.target_row, set()).add(position[pair.token_id])
-    rows = sorted(gold)
-    if not rows:
-        return {"pairs": 0, "p@1": None, "p@5": None}
-    _, nearest = faiss.knn(
-        relrep.normalized(mapped[rows]),
-        relrep.normalized(embeddings[candidate_ids]),
-        5,
-        metric=faiss.METRIC_INNER_PRODUCT,
-    )
-    result = {"pairs": len(rows)}
-    for k in (1, 5):
-        result[f"p@{k}"] = sum(bool(set(nearest[i, :k].tolist()) & gold[r]) for i, r in enumerate(rows)) / len(rows)
-    return result
+    """Held-out pairs translated by the nearest PLM token of the mapped target vector."""
+    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials)
+    return relrep.precision_at_k(mapped[rows], embeddings[candidate_ids], gold)
 
 
 # --------------------------------------------------------------------------- training
