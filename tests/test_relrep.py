@@ -79,6 +79,8 @@ def test_chunked_build_equals_one_shot(rng):
     small, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=50)
     whole, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=10_000)
     np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs, chunk_rows=3), rtol=1e-5, atol=1e-6)
+    expected = np.einsum("nk,nkd->nd", whole.weights, outputs[whole.indices])  # the definition, gathered
+    np.testing.assert_allclose(whole.combine(outputs), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_k_all_uses_dense_weights_over_every_anchor(rng):
