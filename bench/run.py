@@ -100,8 +100,7 @@ def child_relrep() -> dict:
     base = rss_mb()
     inputs_mb = (queries.nbytes + anchors.nbytes + outputs.nbytes) / 2**20
     started = time.perf_counter()
-    found, dense, _ = relrep.relative_neighbours(queries, anchors, K, "softmax", tau=0.1, backend="faiss-cpu")
-    matrix = relrep.stitched_matrix(found, dense, outputs)
+    matrix, _, _ = relrep.stitch(queries, anchors, outputs, K, "softmax", tau=0.1, backend="faiss-cpu")
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

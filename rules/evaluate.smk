@@ -13,6 +13,8 @@ rule evaluate:
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
+        mem_mb=config["compute"]["training_mem_mb"],
+        runtime=20,
     params:
         settings=evaluate_params,
     script:

@@ -38,6 +38,8 @@ rule build_relative_embeddings:
     threads: 2
     resources:
         gpu=config["compute"]["relrep_gpus"],
+        mem_mb=config["compute"]["relrep_mem_mb"],
+        runtime=30,
     params:
         tau=config["relrep"]["tau"],
         backend=config["relrep"]["backend"],

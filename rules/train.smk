@@ -15,6 +15,8 @@ rule finetune:
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
+        mem_mb=config["compute"]["training_mem_mb"],
+        runtime=config["compute"]["training_runtime"],
     params:
         settings=training_params,
     script:

@@ -13,8 +13,7 @@ def test_toy_geometry_by_hand():
     anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     query = np.array([[np.cos(np.pi / 6), np.sin(np.pi / 6)]], dtype=np.float32) * 3.0  # norm is irrelevant
     outputs = np.array([[10.0, 0.0, 0.0], [0.0, 20.0, 0.0]], dtype=np.float32)
-    found, dense, stats = relrep.relative_neighbours(query, anchors, 2, "standard", backend="faiss-cpu")
-    f = relrep.stitched_matrix(found, dense, outputs)
+    f, found, stats = relrep.stitch(query, anchors, outputs, 2, "standard", backend="faiss-cpu")
     w1, w2 = 0.8660254 / 1.3660254, 0.5 / 1.3660254
     np.testing.assert_allclose(f[0], [10 * w1, 20 * w2, 0.0], rtol=1e-5)
     assert found.indices.tolist() == [[0, 1]] and stats["coverage"] == 1.0
@@ -76,8 +75,8 @@ def test_chunked_build_equals_one_shot(rng):
     queries = rng.standard_normal((257, 12)).astype(np.float32)
     anchors = rng.standard_normal((40, 12)).astype(np.float32)
     outputs = rng.standard_normal((40, 6)).astype(np.float32)
-    small, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=50)
-    whole, _, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=10_000)
+    small, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=50)
+    whole, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=10_000)
     np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs, chunk_rows=3), rtol=1e-5, atol=1e-6)
     expected = np.einsum("nk,nkd->nd", whole.weights, outputs[whole.indices])  # the definition, gathered
     np.testing.assert_allclose(whole.combine(outputs), expected, rtol=1e-5, atol=1e-5)
@@ -87,16 +86,16 @@ def test_k_all_uses_dense_weights_over_every_anchor(rng):
     queries = rng.standard_normal((30, 8)).astype(np.float32)
     anchors = rng.standard_normal((12, 8)).astype(np.float32)
     outputs = rng.standard_normal((12, 4)).astype(np.float32)
-    found, dense, stats = relrep.relative_neighbours(queries, anchors, "all", "softmax", tau=0.5)
-    assert found is None and dense.shape == (30, 12) and stats["k"] == "all"
-    top, _, _ = relrep.relative_neighbours(queries, anchors, 12, "softmax", tau=0.5, backend="faiss-cpu")
-    np.testing.assert_allclose(relrep.stitched_matrix(None, dense, outputs), top.combine(outputs), rtol=1e-4, atol=1e-5)
+    dense, found, stats = relrep.stitch(queries, anchors, outputs, "all", "softmax", tau=0.5, chunk_rows=7)
+    assert found is None and dense.shape == (30, 4) and stats["k"] == "all"
+    top, _, _ = relrep.stitch(queries, anchors, outputs, 12, "softmax", tau=0.5, backend="faiss-cpu")
+    np.testing.assert_allclose(dense, top, rtol=1e-4, atol=1e-5)
 
 
 def test_zero_vector_query_has_no_neighbour():
     queries = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
     anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    found, _, stats = relrep.relative_neighbours(queries, anchors, 2, "standard")
+    found, stats = relrep.relative_neighbours(queries, anchors, 2, "standard")
     assert found.weights[0].sum() == 0 and stats["rows_with_positive_neighbour"] == 1
 
 

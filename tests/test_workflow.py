@@ -105,6 +105,52 @@ def test_missing_local_file_fails_with_clear_message(tmp_path):
     assert not (tmp_path / "resources/download/lexicons/fr/en-fr.tsv").exists()
 
 
+def test_download_rule_over_http_with_checksums(tmp_path):
+    """The download rule end to end against a local HTTP server: a good file lands with its
+    manifest; a checksum mismatch fails the job and leaves nothing."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "en-fr.tsv").write_text("dog\tchien\ncat\tchat\n", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/en-fr.tsv"
+    good = hashlib.sha256((served / "en-fr.tsv").read_bytes()).hexdigest()
+    try:
+        for sha256, work in ((good, tmp_path / "good"), ("0" * 64, tmp_path / "bad")):
+            config = yaml.safe_load(TINY.read_text())
+            config["languages"]["fr"]["lexicon"] = [{"kind": "url", "url": url, "format": "tsv", "sha256": sha256}]
+            configfile = tmp_path / f"{work.name}.yaml"
+            configfile.write_text(yaml.safe_dump(config))
+            result = run_snakemake(
+                "--configfile",
+                str(configfile),
+                "--directory",
+                str(work),
+                "--cores",
+                "1",
+                "resources/download/lexicons/fr/en-fr.tsv",
+                check=False,
+            )
+            target = work / "resources/download/lexicons/fr/en-fr.tsv"
+            if sha256 == good:
+                assert result.returncode == 0, result.stderr[-2000:]
+                assert target.read_text(encoding="utf-8").startswith("dog\tchien")
+                manifest = json.loads(Path(f"{target}.manifest.json").read_text())
+                assert manifest["sha256"] == good and manifest["sha256_verified"] and manifest["url"] == url
+            else:
+                assert result.returncode != 0 and not target.exists()
+                log = (work / "logs/download/lexicons/fr/en-fr.tsv.log").read_text()
+                assert "checksum mismatch" in log
+    finally:
+        httpd.shutdown()
+
+
 # --------------------------------------------------------------------------- end to end
 
 

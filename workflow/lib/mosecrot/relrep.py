@@ -21,7 +21,7 @@ from mosecrot.io import PipelineInputError
 
 log = logging.getLogger(__name__)
 
-GPU_MAX_K = 2048  # faiss GPU top-k limit: larger k goes through the dense matmul path
+GPU_MAX_K = 2048  # faiss GPU top-k limit: larger numeric k runs on faiss-cpu, k = all by matmul
 WEIGHTINGS = ("standard", "softmax", "sparsemax")
 
 
@@ -152,9 +152,78 @@ class Neighbours:
         return out
 
 
+def _weighted_chunks(queries, anchors_n, k, weighting, tau, backend, fp16, chunk_rows, desc):
+    """Per chunk of query rows: (start, weights, anchor indices or None for all anchors),
+    and running stats. Only one chunk's similarities are ever held."""
+    gpu_resources = None
+    if backend == "faiss-gpu":
+        import faiss
+
+        gpu_resources = faiss.StandardGpuResources()  # one per process
+    totals = {"covered": 0, "entropy": 0.0, "nonzero": 0}
+    n = queries.shape[0]
+    for start in tqdm(range(0, n, chunk_rows), desc=desc, unit="chunk", mininterval=5, disable=None):
+        q = normalized(queries[start : start + chunk_rows])
+        if k is None:  # every anchor
+            sims, idx = q @ anchors_n.T, None
+        else:
+            sims, idx = topk_search(q, anchors_n, k, backend, fp16, gpu_resources)
+        valid = np.ones_like(sims, dtype=bool) if idx is None else idx >= 0
+        valid &= np.abs(q).sum(axis=1, keepdims=True) > 0  # a zero vector has no neighbour
+        w = weights_for(sims.astype(np.float64), valid, weighting, tau)
+        totals["covered"] += int(((sims > 0) & valid).any(axis=1).sum())
+        totals["nonzero"] += int((w > 0).sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            totals["entropy"] += float(-(np.where(w > 0, w * np.log(w), 0.0)).sum())
+        yield start, w, idx, totals
+
+
+def _stats(n, n_anchors, k, weighting, tau, backend, fp16, totals) -> dict:
+    return {
+        "rows": n,
+        "anchors": n_anchors,
+        "k": k,
+        "weighting": weighting,
+        "tau": tau if weighting != "standard" else None,
+        "backend": backend,
+        "fp16": bool(fp16 and backend == "faiss-gpu"),
+        "rows_with_positive_neighbour": totals["covered"],
+        "coverage": totals["covered"] / max(n, 1),
+        "mean_weight_entropy": totals["entropy"] / max(n, 1),
+        "mean_nonzero_weights": totals["nonzero"] / max(n, 1),
+    }
+
+
 def relative_neighbours(
     queries: np.ndarray,
     anchors: np.ndarray,
+    k: int,
+    weighting: str,
+    tau: float = 1.0,
+    backend: str = "auto",
+    fp16: bool = False,
+    chunk_rows: int = 16384,
+    desc: str = "relative representations",
+) -> tuple[Neighbours, dict]:
+    """Top-k anchor weights for every query row (k above |A| is clamped to |A|)."""
+    n_anchors = anchors.shape[0]
+    k_eff = min(int(k), n_anchors)
+    backend = resolve_backend(backend, k_eff)
+    n = queries.shape[0]
+    indices = np.empty((n, k_eff), dtype=np.int32)
+    weights = np.empty((n, k_eff), dtype=np.float32)
+    totals: dict = {}
+    chunks = _weighted_chunks(queries, normalized(anchors), k_eff, weighting, tau, backend, fp16, chunk_rows, desc)
+    for start, w, idx, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
+        weights[start : start + len(w)] = w
+        indices[start : start + len(w)] = idx
+    return Neighbours(indices, weights), _stats(n, n_anchors, k_eff, weighting, tau, backend, fp16, totals)
+
+
+def stitch(
+    queries: np.ndarray,
+    anchors: np.ndarray,
+    anchor_rows: np.ndarray,
     k: int | str,
     weighting: str,
     tau: float = 1.0,
@@ -162,68 +231,20 @@ def relative_neighbours(
     fp16: bool = False,
     chunk_rows: int = 16384,
     desc: str = "relative representations",
-) -> tuple[Neighbours | None, np.ndarray | None, dict]:
-    """Top-k anchor weights for every query row.
-
-    Returns (neighbours, dense_weights, stats). For k = "all" the weights are dense
-    (n, |A|), computed by chunked matmul, and returned as dense_weights; a numeric k
-    larger than |A| is clamped to |A|.
-    """
-    n_anchors = anchors.shape[0]
-    dense = k == "all"
-    k_eff = n_anchors if dense else min(int(k), n_anchors)
-    anchors_n = normalized(anchors)
-    backend = "dense" if dense else resolve_backend(backend, k_eff)
-    gpu_resources = None
-    if backend == "faiss-gpu":
-        import faiss
-
-        gpu_resources = faiss.StandardGpuResources()
-    n = queries.shape[0]
-    indices = np.empty((n, k_eff), dtype=np.int32) if not dense else None
-    weights = np.empty((n, k_eff), dtype=np.float32)
-    entropy_sum, covered = 0.0, 0
-    for start in tqdm(range(0, n, chunk_rows), desc=desc, unit="chunk", mininterval=5, disable=None):
-        q = normalized(queries[start : start + chunk_rows])
-        if dense:
-            sims = q @ anchors_n.T
-            idx = None
-        else:
-            sims, idx = topk_search(q, anchors_n, k_eff, backend, fp16, gpu_resources)
-        valid = np.ones_like(sims, dtype=bool) if idx is None else idx >= 0
-        valid &= np.abs(q).sum(axis=1, keepdims=True) > 0  # a zero vector has no neighbour
-        w = weights_for(sims.astype(np.float64), valid, weighting, tau)
-        weights[start : start + len(q)] = w
-        if idx is not None:
-            indices[start : start + len(q)] = idx
-        covered += int(((sims > 0) & valid).any(axis=1).sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy_sum += float(-(np.where(w > 0, w * np.log(w), 0.0)).sum())
-    stats = {
-        "rows": n,
-        "anchors": n_anchors,
-        "k": k_eff if not dense else "all",
-        "weighting": weighting,
-        "tau": tau if weighting != "standard" else None,
-        "backend": backend,
-        "fp16": bool(fp16 and backend == "faiss-gpu"),
-        "rows_with_positive_neighbour": covered,
-        "coverage": covered / max(n, 1),
-        "mean_weight_entropy": entropy_sum / max(n, 1),
-        "mean_nonzero_weights": float((weights > 0).sum() / max(n, 1)),
-    }
-    if dense:
-        return None, weights, stats
-    return Neighbours(indices, weights), None, stats
-
-
-def stitched_matrix(
-    neighbours: Neighbours | None, dense_weights: np.ndarray | None, anchor_rows: np.ndarray
-) -> np.ndarray:
-    """F = W E for sparse (top-k) or dense (k = all) weights."""
-    if neighbours is not None:
-        return neighbours.combine(anchor_rows)
-    return (dense_weights @ np.asarray(anchor_rows, dtype=np.float32)).astype(np.float32)
+) -> tuple[np.ndarray, Neighbours | None, dict]:
+    """F (one row per query: its anchors' rows mixed by relative-representation weights),
+    the sparse neighbours (None for k = "all"), and stats. k = "all" weighs every anchor
+    by a chunked matmul: the n x |A| weights are never held whole."""
+    if k != "all":
+        found, stats = relative_neighbours(queries, anchors, int(k), weighting, tau, backend, fp16, chunk_rows, desc)
+        return found.combine(anchor_rows), found, stats
+    rows = np.asarray(anchor_rows, dtype=np.float32)
+    out = np.empty((queries.shape[0], rows.shape[1]), dtype=np.float32)
+    totals: dict = {}
+    chunks = _weighted_chunks(queries, normalized(anchors), None, weighting, tau, "matmul", False, chunk_rows, desc)
+    for start, w, _, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
+        out[start : start + len(w)] = w @ rows
+    return out, None, _stats(queries.shape[0], anchors.shape[0], "all", weighting, tau, "matmul", False, totals)
 
 
 # --------------------------------------------------------------------------- linear maps

@@ -226,40 +226,36 @@ def build_relative_embeddings(
     common = dict(k=k_value, weighting=weighting, tau=tau, backend=backend, fp16=fp16, chunk_rows=chunk_rows)
 
     # Source side: every PLM row, similarities in the PLM space (or the English static space).
-    source_n, source_dense, source_stats = relrep.relative_neighbours(
-        embeddings, anchor_embeddings, desc="source rows", **common
+    source, _, source_stats = relrep.stitch(
+        embeddings, anchor_embeddings, anchor_embeddings, desc="source rows", **common
     )
-    source = relrep.stitched_matrix(source_n, source_dense, anchor_embeddings)
     if space == "static":
         english = vectors.load_cache(english_matrix, english_vocab)
         queries, has = _static_source_queries(plm_vocab, embeddings, english)
         static_anchors, anchor_has = _static_source_queries(
             {a.english: i for i, a in enumerate(anchor_list)}, anchor_embeddings, english
         )
-        static_n, static_dense, static_stats = relrep.relative_neighbours(
-            queries[has], static_anchors, desc="source rows (static space)", **common
+        source[has], _, _ = relrep.stitch(
+            queries[has], static_anchors, anchor_embeddings, desc="source rows (static space)", **common
         )
-        source[has] = relrep.stitched_matrix(static_n, static_dense, anchor_embeddings)
         source_stats["static_space_rows"] = int(has.sum())
         source_stats["anchors_with_static_vector"] = int(anchor_has.sum())
     special_ids = [plm_vocab[t] for t in specials if t in plm_vocab]
     source[special_ids] = embeddings[special_ids]  # special tokens keep their own rows
 
     # Target side: every target word, similarities in the fastText space.
-    target_n, target_dense, target_stats = relrep.relative_neighbours(
-        target.matrix, target.matrix[target_rows], desc="target words", **common
+    target_matrix, target_n, target_stats = relrep.stitch(
+        target.matrix, target.matrix[target_rows], anchor_embeddings, desc="target words", **common
     )
-    target_matrix = relrep.stitched_matrix(target_n, target_dense, anchor_embeddings)
 
     with atomic_path(out_source) as tmp, open(tmp, "wb") as handle:
         np.save(handle, source)
     with atomic_path(out_target) as tmp, open(tmp, "wb") as handle:
         np.save(handle, target_matrix)
     with atomic_path(out_neighbours) as tmp, open(tmp, "wb") as handle:
-        if target_n is not None:
-            np.savez(handle, indices=target_n.indices, weights=target_n.weights)
-        else:
-            np.savez(handle, dense_weights=target_dense)
+        # k = all keeps no neighbour list (the -tuned variant needs a numeric k).
+        kept = {} if target_n is None else {"indices": target_n.indices, "weights": target_n.weights}
+        np.savez(handle, **kept)
     diagnostics = {
         "language": Path(anchors_path).parent.name,
         "anchors": len(anchor_list),
@@ -491,7 +487,9 @@ def _tuned_target_rows(neighbours_path: str, anchors_path: str, classifier) -> n
     """F_t rebuilt from the FINE-TUNED embeddings of the anchors' English tokens."""
     stored = np.load(neighbours_path)
     if "indices" not in stored:
-        raise PipelineInputError("the -tuned variant needs top-k neighbours; k = all stores dense weights only")
+        raise PipelineInputError(
+            f"{neighbours_path}: the -tuned variant needs a numeric k (k = all keeps no neighbours)"
+        )
     token_ids = [a.token_id for a in anchors_lib.read_anchors(anchors_path)]
     tuned = classifier.get_input_embeddings().weight.detach().cpu().numpy()[token_ids]
     return relrep.Neighbours(stored["indices"], stored["weights"]).combine(tuned)
@@ -512,10 +510,8 @@ def _add_subword_rows(
     if kind == "rr":
         rr = settings["relrep"]
         k = rr["k"] if rr["k"] == "all" else int(rr["k"])
-        found, dense, _ = relrep.relative_neighbours(
-            oov_vectors, np.asarray(known.matrix[[a.target_row for a in anchor_list]]), k, rr["weighting"], rr["tau"]
-        )
-        rows = relrep.stitched_matrix(found, dense, anchor_rows)
+        target_anchors = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
+        rows, _, _ = relrep.stitch(oov_vectors, target_anchors, anchor_rows, k, rr["weighting"], rr["tau"])
     else:
         a_t = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
         mapping = (relrep.least_squares_map if kind == "ls" else relrep.procrustes_map)(a_t, anchor_rows)
