@@ -167,12 +167,16 @@ def bench_vec_load() -> None:
     if not (OUT / "bench.vec").exists():
         print(f"writing a {N_WORDS} x {DIM} .vec file ...", flush=True)
         make_vec(OUT / "bench.vec")
-    ours, gensim, cached = child("ours"), child("gensim"), child("cached")
+    # Ours is fast enough to repeat: the median of three runs, and the largest peak.
+    runs = sorted((child("ours") for _ in range(3)), key=lambda run: run["seconds"])
+    ours = {**runs[1], "peak_mb": max(run["peak_mb"] for run in runs)}
+    gensim, cached = child("gensim"), child("cached")
     assert ours["rows"] == gensim["rows"] == N_WORDS
     speedup = gensim["seconds"] / ours["seconds"]
     peak_ratio = ours["peak_mb"] / ours["matrix_mb"]
     print(
-        f"vec_load: ours {ours['seconds']:.2f} s, gensim {gensim['seconds']:.2f} s, speedup {speedup:.1f}x "
+        f"vec_load: ours {ours['seconds']:.2f} s (median of " + ", ".join(f"{r['seconds']:.2f}" for r in runs) + "), "
+        f"gensim {gensim['seconds']:.2f} s, speedup {speedup:.1f}x "
         f"(target >= 15x); cached reload {cached['seconds'] * 1000:.0f} ms (target < 100 ms); "
         f"peak memory {ours['peak_mb']:.0f} MB = {peak_ratio:.2f}x the {ours['matrix_mb']:.0f} MB matrix (target <= 2x)"
     )
