@@ -65,9 +65,9 @@ def test_dry_run_plans_every_stage(configfile, tmp_path):
     } <= rules
 
 
-def test_demo_is_offline_and_never_merged_with_the_paper_config():
+def test_demo_is_offline_and_never_merged_with_the_paper_config(tmp_path):
     """A --configfile replaces the default config (profiles/default), never merges with it."""
-    output = run_snakemake("-n", "--configfile", "config/demo.yaml").stdout
+    output = run_snakemake("-n", "--configfile", str(ROOT / "config/demo.yaml"), "--directory", str(tmp_path)).stdout
     jobs = _jobs(output)
     assert not any(rule in ("download_file", "fetch_huggingface_model") for rule, _ in jobs)
     assert not any("lang=de" in wildcards for _, wildcards in jobs)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mosecrot.io import atomic_path, read_json, write_text
+from mosecrot.io import atomic_path, read_json
 
 SUMMARY_COLUMNS = [
     "dataset",
@@ -354,7 +354,3 @@ def plot_drift(per_seed: pd.DataFrame, dataset: str, out_png: str) -> None:
         ax.legend(fontsize=7, frameon=False)
     _save(fig, out_png)
     plt.close(fig)
-
-
-def write_markdown(path: str | Path, text: str) -> None:
-    write_text(path, text)

@@ -12,7 +12,7 @@ import numpy as np
 
 from mosecrot import anchors as anchors_lib
 from mosecrot import datasets, lexicon, relrep, vectors
-from mosecrot.io import PipelineInputError, atomic_dir, atomic_path, provenance, read_json, write_json
+from mosecrot.io import PipelineInputError, atomic_dir, atomic_path, provenance, read_json, write_json, write_text
 
 log = logging.getLogger("mosecrot.stages")
 
@@ -606,8 +606,8 @@ def aggregate(
             if len(rows) > 1:
                 sweep_text.append(f"## {dataset}: {title}\n\n" + analysis.sweep_table(summary, dataset, rows)[1])
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out_main_csv, index=True)
-    analysis.write_markdown(out_main_md, "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
-    analysis.write_markdown(out_sweeps_md, "\n".join(sweep_text) or "No sweep configured in this run.\n")
+    write_text(out_main_md, "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
+    write_text(out_sweeps_md, "\n".join(sweep_text) or "No sweep configured in this run.\n")
     diagnostics = {
         read_json(p)["language"]: read_json(p)
         for p in diagnostics_files
@@ -616,7 +616,7 @@ def aggregate(
     readme = analysis.findings_markdown(run, summary, main_tables, claim_sets, diagnostics)
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)
-    analysis.write_markdown(out_readme, readme)
+    write_text(out_readme, readme)
     write_json(Path(out_summary).with_suffix(".claims.json"), claim_sets)
 
 

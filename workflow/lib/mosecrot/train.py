@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +171,3 @@ def finetune(
         if dev_f1 > best_f1:
             best_f1, best_state = dev_f1, copy.deepcopy(model.state_dict())
     return best_state, curve
-
-
-def settings_dict(settings: TrainSettings) -> dict:
-    return asdict(settings)

@@ -426,11 +426,7 @@ def load_any(
     raise PipelineInputError(f"unknown vector format {fmt!r}: use 'vec' or 'bin'")
 
 
-def stats_dict(stats: VectorStats) -> dict:
+def write_stats(path: str | Path, stats: VectorStats, **extra) -> None:
     from dataclasses import asdict
 
-    return asdict(stats)
-
-
-def write_stats(path: str | Path, stats: VectorStats, **extra) -> None:
-    write_json(path, {**stats_dict(stats), **extra})
+    write_json(path, {**asdict(stats), **extra})
