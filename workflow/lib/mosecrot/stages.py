@@ -90,7 +90,7 @@ def read_lexicon(sources: list[dict], lang: str, out_pairs: str, out_stats: str,
     files = [s for s in sources if s["kind"] != "identity"]
     pairs, stats = ([], {"language": lang, "files": []}) if not files else lexicon.read_lexicon(files, lang)
     if any(s["kind"] == "identity" for s in sources):
-        words = Path(vocab).read_text(encoding="utf-8").split("\n")[:-1]
+        words = vectors.read_vocab(vocab)
         pairs += [(w, w, "identity") for w in words]
         stats["identity_pairs"] = len(words)
         stats["pairs"] = len(pairs)
@@ -182,8 +182,8 @@ def select_anchors(
 
 
 def _static_source_queries(plm_vocab: dict[str, int], embeddings: np.ndarray, english) -> tuple[np.ndarray, np.ndarray]:
-    """English static vectors for PLM tokens that are static-vocabulary words (lowercased,
-    WordPiece '##' stripped); other rows stay zero and keep the PLM-space build."""
+    """English static vectors for PLM tokens that are static-vocabulary words (lowercased;
+    '##' continuation pieces never are); other rows stay zero and keep the PLM-space build."""
     index = english.index()
     queries = np.zeros((embeddings.shape[0], english.matrix.shape[1]), dtype=np.float32)
     has = np.zeros(embeddings.shape[0], dtype=bool)
@@ -426,7 +426,7 @@ def evaluate(
     unknown_rate = None
     extra: dict = {}
     if kind in ("rr", "ls", "procrustes"):
-        words = Path(vectors_vocab).read_text(encoding="utf-8").split("\n")[:-1]
+        words = vectors.read_vocab(vectors_vocab)
         word_rows = np.load(target, mmap_mode="r")
         if kind == "rr" and settings.get("tuned"):
             word_rows = _tuned_target_rows(neighbours, anchors_path, classifier)
@@ -555,6 +555,14 @@ def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase
 # --------------------------------------------------------------------------- analysis
 
 
+def _main_diagnostics(files: list[str], weighting: str, default_k) -> dict[str, dict]:
+    """Diagnostics of the main variant (sweep weighting, default k, main anchors, PLM space)
+    by language: the ones the findings and plots report."""
+    main = f"{weighting}-k{default_k}-main-plm"
+    chosen = (read_json(path) for path in files if Path(path).parent.name == main)
+    return {diagnostics["language"]: diagnostics for diagnostics in chosen}
+
+
 def _sweep_rows(sweeps: dict, default_k, kind: str) -> dict[str, str]:
     weighting = sweeps.get("weighting", "standard")
     base = f"rr-{weighting}"
@@ -608,11 +616,7 @@ def aggregate(
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out_main_csv, index=True)
     write_text(out_main_md, "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
     write_text(out_sweeps_md, "\n".join(sweep_text) or "No sweep configured in this run.\n")
-    diagnostics = {
-        read_json(p)["language"]: read_json(p)
-        for p in diagnostics_files
-        if "-main-plm" in p and Path(p).parent.name.startswith(f"{sweeps.get('weighting', 'standard')}-k{default_k}-")
-    }
+    diagnostics = _main_diagnostics(diagnostics_files, sweeps.get("weighting", "standard"), default_k)
     readme = analysis.findings_markdown(run, summary, main_tables, claim_sets, diagnostics)
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)
@@ -636,11 +640,7 @@ def plots(
     per_seed = pd.read_csv(per_seed_csv)
     summary = pd.read_csv(summary_csv)
     weighting = sweeps.get("weighting", "standard")
-    diagnostics = {
-        read_json(p)["language"]: read_json(p)
-        for p in diagnostics_files
-        if Path(p).parent.name == f"{weighting}-k{default_k}-main-plm"
-    }
+    diagnostics = _main_diagnostics(diagnostics_files, weighting, default_k)
     analysis.plot_bars(per_seed, dataset, out["bars"])
     analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "k"), "k", out["sweep_k"])
     analysis.plot_sweep(

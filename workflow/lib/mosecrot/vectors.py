@@ -404,9 +404,14 @@ def save_cache(vectors: Vectors, matrix_path: str | Path, vocab_path: str | Path
         tmp.write_text("\n".join(vectors.words) + "\n", encoding="utf-8")
 
 
+def read_vocab(vocab_path: str | Path) -> list[str]:
+    """The cached vocabulary: one word per line, in matrix row order."""
+    return Path(vocab_path).read_text(encoding="utf-8").split("\n")[:-1]
+
+
 def load_cache(matrix_path: str | Path, vocab_path: str | Path, mmap: bool = True) -> Vectors:
     matrix = np.load(matrix_path, mmap_mode="r" if mmap else None)
-    words = Path(vocab_path).read_text(encoding="utf-8").split("\n")[:-1]
+    words = read_vocab(vocab_path)
     if len(words) != matrix.shape[0]:
         raise PipelineInputError(
             f"{vocab_path}: {len(words)} words for {matrix.shape[0]} rows in {matrix_path}; "
