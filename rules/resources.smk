@@ -1,5 +1,6 @@
 # Stage 1: raw inputs under resources/ (downloads, and the demo's prepared assets in the
-# very formats the downloads have), so deleting results/ keeps them.
+# very formats the downloads have), so deleting results/ keeps them. Downloads and hub
+# fetches run on the submitting node (compute nodes often have no internet).
 
 
 rule download_file:
@@ -10,7 +11,7 @@ rule download_file:
         "logs/download/{category}/{lang}/{filename}.log",
     wildcard_constraints:
         filename=r"[^/]+(?<!\.manifest\.json)",
-    retries: 2
+    localrule: True
     conda:
         "../envs/download.yaml"
     params:
@@ -18,6 +19,21 @@ rule download_file:
         sha256=download_param("sha256"),
     script:
         "../workflow/scripts/download_file.py"
+
+
+rule decompress_vectors:
+    input:
+        "resources/download/vectors/{lang}/{filename}.gz",
+    output:
+        temp("resources/decompressed/download/vectors/{lang}/{filename}"),
+    log:
+        "logs/decompress/vectors/{lang}/{filename}.log",
+    conda:
+        "../envs/download.yaml"
+    resources:
+        runtime=scaled(30),
+    script:
+        "../workflow/scripts/decompress.py"
 
 
 rule export_spacy_vectors:
@@ -41,6 +57,7 @@ rule pack_debian_freedict:
         "resources/prepared/lexicons/freedict-{name}.dictd.tar.xz",
     log:
         "logs/prepare/freedict/{name}.log",
+    localrule: True
     conda:
         "../envs/download.yaml"
     script:
@@ -52,7 +69,7 @@ rule fetch_huggingface_model:
         directory("resources/models/huggingface/{slug}"),
     log:
         "logs/models/huggingface/{slug}.log",
-    retries: 2
+    localrule: True
     conda:
         "../envs/download.yaml"
     params:
@@ -69,6 +86,7 @@ rule copy_model:
         "logs/models/{kind}/{slug}.log",
     wildcard_constraints:
         kind="package|local",
+    localrule: True
     conda:
         "../envs/download.yaml"
     params:

@@ -60,9 +60,30 @@ def test_most_frequent_english_policy():
     assert ("hound", "hund") in {(a.english, a.target) for a in anchors}
 
 
-def test_held_out_words_are_never_anchors():
-    anchors, held, _ = _select(held_out_share=0.5, seed=3)
-    assert held and not {a.target_row for a in held} & {a.target_row for a in anchors}
+def test_held_out_pairs_share_no_word_with_the_anchors():
+    """Neither the held-out target word nor its English gold may stay an anchor (MUSE's
+    train/test split keeps the source words disjoint)."""
+    pairs = [("dog", "hund"), ("dog", "köter"), ("cat", "katze"), ("house", "haus"), ("the", "der"), ("hound", "hund")]
+    everything, _, _ = _select(pairs=pairs, one_per_target="all")
+    for seed in range(6):
+        anchors, held, stats = _select(pairs=pairs, held_out_share=0.4, seed=seed, one_per_target="all")
+        assert held
+        held_rows, held_ids = {a.target_row for a in held}, {a.token_id for a in held}
+        assert not held_rows & {a.target_row for a in anchors} and not held_ids & {a.token_id for a in anchors}
+        # Independently: every pair not held out stays an anchor unless its English word is held out.
+        expected = [a for a in everything if a.target_row not in held_rows and a.token_id not in held_ids]
+        assert anchors == expected
+        removed = [a for a in everything if a.target_row not in held_rows and a.token_id in held_ids]
+        assert stats["anchors_removed_sharing_held_out_english"] == len(removed)
+        assert stats["held_out_english_words"] == len(held_ids)
+
+
+def test_pairs_lost_to_the_vector_cap_are_counted():
+    """A dictionary word that the vectors.top_n cap dropped from the vocabulary is counted."""
+    _, _, stats = _select(pairs=[*PAIRS, ("house", "gebäude"), ("cat", "mieze")], beyond_top_n={"gebäude", "mieze"})
+    assert stats["pairs_lost_to_vectors_top_n"] == 2 and stats["target_words_lost_to_vectors_top_n"] == 2
+    _, _, stats = _select()
+    assert "pairs_lost_to_vectors_top_n" not in stats
 
 
 @pytest.mark.parametrize("strategy", ["random", "frequent", "spread"])

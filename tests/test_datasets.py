@@ -91,3 +91,77 @@ def test_non_utf8_dataset_file(tmp_path):
     (tmp_path / "de_test.tsv").write_bytes(b"id\tlabel\tverse\n1\tFaith\tGr\xfc\xdfe\n")
     with pytest.raises(PipelineInputError, match="de_test.tsv: not UTF-8"):
         datasets.load_table_dataset(_spec(tmp_path), "de", ["test"])
+
+
+def test_every_dataset_kind_through_the_schema_and_the_rule(tmp_path):
+    """The real config path: the schema fills defaults (label_map: {} must keep the labels),
+    then prepare_dataset runs as Snakemake runs it, for a table (Taxi1500 layout, TSV with a
+    byte-order mark), MARC (JSON lines with a star map), a Hugging Face dataset directory
+    (SIB-200 layout, loaded offline through `datasets`) and the intents sampler."""
+    import yaml
+    from conftest import ROOT, run_snakemake
+
+    data = tmp_path / "data"
+    for lang, code in (("en", "eng"), ("fr", "fra")):
+        for split in ("train", "dev", "test"):
+            taxi = data / "taxi" / code / f"{code}_{split}.tsv"
+            taxi.parent.mkdir(parents=True, exist_ok=True)
+            taxi.write_bytes("\ufeffid\tlabel\tverse\n1\tFaith\tIn the beginning\n2\tSin\tThey sinned\n".encode())
+            marc = data / "marc" / lang / f"{split}.jsonl"
+            marc.parent.mkdir(parents=True, exist_ok=True)
+            marc.write_text("".join(f'{{"review_body": "text {s}", "stars": {s}}}\n' for s in (1, 3, 5)))
+            sib = data / "sib" / f"{code}_Latn" / f"{split}.tsv"
+            sib.parent.mkdir(parents=True, exist_ok=True)
+            sib.write_text("index_id\tcategory\ttext\n1\tscience\thello\n2\tsports\tfoot\n3\ttravel\tgo\n")
+    (data / "sib" / "README.md").write_text(
+        "---\nconfigs:\n"
+        + "".join(
+            f"- config_name: {c}_Latn\n  data_files:\n"
+            + "".join(f"  - split: {s}\n    path: {c}_Latn/{s}.tsv\n" for s in ("train", "dev", "test"))
+            for c in ("eng", "fra")
+        )
+        + "---\n"
+    )
+    config = yaml.safe_load((ROOT / "tests/config/tiny.yaml").read_text())
+    config["datasets"] = {
+        "taxi": {
+            "languages": ["fr"],
+            "files": {s: str(data / "taxi" / "{code}" / ("{code}_" + s + ".tsv")) for s in ("train", "dev", "test")},
+            "text_column": "verse",
+            "codes": {"en": {"code": "eng"}, "fr": {"code": "fra"}},
+        },
+        "marc": {
+            "languages": ["fr"],
+            "format": "jsonl",
+            "files": {s: str(data / "marc" / "{lang}" / f"{s}.jsonl") for s in ("train", "dev", "test")},
+            "text_column": "review_body",
+            "label_column": "stars",
+            "label_map": {"1": "negative", "3": "neutral", "5": "positive"},
+        },
+        "sib": {
+            "kind": "huggingface",
+            "languages": ["fr"],
+            "name": str(data / "sib"),
+            "config": "{code}_Latn",
+            "codes": {"en": {"code": "eng"}, "fr": {"code": "fra"}},
+            "text_column": "text",
+            "label_column": "category",
+            "split_names": {"dev": "dev"},
+        },
+        "intents": {**config["datasets"]["intents"], "languages": ["fr"]},
+    }
+    configfile = tmp_path / "kinds.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    targets = [f"results/tiny/data/{d}/{lang}.tsv" for d in config["datasets"] for lang in ("en", "fr")]
+    run_snakemake("--configfile", str(configfile), "--directory", str(tmp_path), "--cores", "1", *targets)
+    for dataset, labels in (
+        ("taxi", {"Faith", "Sin"}),
+        ("marc", {"negative", "neutral", "positive"}),
+        ("sib", {"science", "sports", "travel"}),
+    ):
+        en = datasets.read_table(tmp_path / f"results/tiny/data/{dataset}/en.tsv")
+        fr = datasets.read_table(tmp_path / f"results/tiny/data/{dataset}/fr.tsv")
+        assert set(en["split"]) == {"train", "dev", "test"} and set(fr["split"]) >= {"test"}
+        assert set(en["label"]) == labels == set(fr["label"]), dataset
+    intents = datasets.read_table(tmp_path / "results/tiny/data/intents/fr.tsv")
+    assert len(intents) > 50

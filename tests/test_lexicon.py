@@ -59,6 +59,31 @@ def test_real_freedict_tarball_roundtrip(tmp_path):
         [{"path": tmp_path / "fra-eng.tar.xz", "format": "dictd", "direction": "tgt-en"}], "fr"
     )
     assert ("dog", "chien", "fra-eng.tar.xz") in pairs and stats["pairs"] > 2000
+    targets = {t for _, t, _ in pairs}
+    # Headwords from the entry body, with their punctuation (dictfmt's index strips it).
+    assert {"quelqu'un", "aujourd'hui", "faire-part"} <= targets
+    assert not {"quelquun", "aujourdhui", "fairepart"} & targets
+
+
+def test_dictd_headword_comes_from_the_entry_not_the_index(tmp_path):
+    import gzip
+
+    body = "quelqu'un /kɛlky/\nsomebody, someone\n".encode()
+    (tmp_path / "freedict-fra-eng.index").write_text(f"quelquun\t{_b64(0)}\t{_b64(len(body))}\n")
+    (tmp_path / "freedict-fra-eng.dict.dz").write_bytes(gzip.compress(body))
+    pairs = [(e, t) for _, e, t in lexicon.read_pairs_dictd(tmp_path / "freedict-fra-eng.index")]
+    assert pairs == [("quelqu'un", "somebody"), ("quelqu'un", "someone")]
+
+
+def test_byte_order_marks_are_dropped(tmp_path):
+    tsv = tmp_path / "en-de.tsv"
+    tsv.write_bytes("\ufeffdog\thund\ncat\tkatze\n".encode())
+    pairs, _ = lexicon.read_lexicon([{"path": tsv, "format": "tsv"}], "de")
+    assert [p[:2] for p in pairs] == [("dog", "hund"), ("cat", "katze")]
+    lexicon.write_lexicon_tsv(tmp_path / "out.tsv", pairs)
+    with_bom = tmp_path / "bom.tsv"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + (tmp_path / "out.tsv").read_bytes())
+    assert lexicon.read_lexicon_tsv(with_bom)[0] == ("dog", "hund")
 
 
 def test_non_utf8_line_is_named(tmp_path):

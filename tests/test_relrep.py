@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from mosecrot import relrep
@@ -13,7 +15,7 @@ def test_toy_geometry_by_hand():
     anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     query = np.array([[np.cos(np.pi / 6), np.sin(np.pi / 6)]], dtype=np.float32) * 3.0  # norm is irrelevant
     outputs = np.array([[10.0, 0.0, 0.0], [0.0, 20.0, 0.0]], dtype=np.float32)
-    f, found, stats = relrep.stitch(query, anchors, outputs, 2, "standard", backend="faiss-cpu")
+    f, found, stats = relrep.stitch(query, anchors, outputs, relrep.Settings(k=2, backend="faiss-cpu"))
     w1, w2 = 0.8660254 / 1.3660254, 0.5 / 1.3660254
     np.testing.assert_allclose(f[0], [10 * w1, 20 * w2, 0.0], rtol=1e-5)
     assert found.indices.tolist() == [[0, 1]] and stats["coverage"] == 1.0
@@ -75,8 +77,9 @@ def test_chunked_build_equals_one_shot(rng):
     queries = rng.standard_normal((257, 12)).astype(np.float32)
     anchors = rng.standard_normal((40, 12)).astype(np.float32)
     outputs = rng.standard_normal((40, 6)).astype(np.float32)
-    small, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=50)
-    whole, _ = relrep.relative_neighbours(queries, anchors, 7, "softmax", tau=0.2, chunk_rows=10_000)
+    settings = relrep.Settings(k=7, weighting="softmax", tau=0.2)
+    small, _ = relrep.relative_neighbours(queries, anchors, replace(settings, chunk_rows=50))
+    whole, _ = relrep.relative_neighbours(queries, anchors, replace(settings, chunk_rows=10_000))
     np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs, chunk_rows=3), rtol=1e-5, atol=1e-6)
     expected = np.einsum("nk,nkd->nd", whole.weights, outputs[whole.indices])  # the definition, gathered
     np.testing.assert_allclose(whole.combine(outputs), expected, rtol=1e-5, atol=1e-5)
@@ -86,16 +89,17 @@ def test_k_all_uses_dense_weights_over_every_anchor(rng):
     queries = rng.standard_normal((30, 8)).astype(np.float32)
     anchors = rng.standard_normal((12, 8)).astype(np.float32)
     outputs = rng.standard_normal((12, 4)).astype(np.float32)
-    dense, found, stats = relrep.stitch(queries, anchors, outputs, "all", "softmax", tau=0.5, chunk_rows=7)
+    settings = relrep.Settings(k="all", weighting="softmax", tau=0.5, chunk_rows=7)
+    dense, found, stats = relrep.stitch(queries, anchors, outputs, settings)
     assert found is None and dense.shape == (30, 4) and stats["k"] == "all"
-    top, _, _ = relrep.stitch(queries, anchors, outputs, 12, "softmax", tau=0.5, backend="faiss-cpu")
+    top, _, _ = relrep.stitch(queries, anchors, outputs, replace(settings, k=12, backend="faiss-cpu"))
     np.testing.assert_allclose(dense, top, rtol=1e-4, atol=1e-5)
 
 
 def test_zero_vector_query_has_no_neighbour():
     queries = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
     anchors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    found, stats = relrep.relative_neighbours(queries, anchors, 2, "standard")
+    found, stats = relrep.relative_neighbours(queries, anchors, relrep.Settings(k=2))
     assert found.weights[0].sum() == 0 and stats["rows_with_positive_neighbour"] == 1
 
 
@@ -138,3 +142,44 @@ def test_gpu_request_falls_back_to_cpu_without_gpu(monkeypatch):
     monkeypatch.setattr(relrep, "gpu_available", lambda: True)
     assert relrep.resolve_backend("auto", 50) == "faiss-gpu"
     assert relrep.resolve_backend("auto", 4096) == "faiss-cpu"  # above the GPU top-k limit
+
+
+@pytest.mark.parametrize("weighting", relrep.WEIGHTINGS)
+def test_a_row_without_valid_neighbour_gets_zero_weights(weighting):
+    """Softmax used to give NaN here (exp(-inf - -inf)); every weighting must give zeros."""
+    sims = np.array([[0.9, 0.5, 0.1], [0.3, 0.2, 0.1]])
+    valid = np.array([[False, False, False], [True, True, False]])
+    weights = relrep.weights_for(sims, valid, weighting, tau=0.1)
+    assert np.isfinite(weights).all()
+    assert (weights[0] == 0).all() and weights[1].sum() == pytest.approx(1.0, rel=1e-5) and weights[1, 2] == 0
+
+
+def test_standard_weighting_without_clipping_normalises_raw_similarities():
+    sims = np.array([[0.6, -0.2, 0.1]])
+    weights = relrep.standard_weights(sims, _valid(sims), clip_negative=False)
+    np.testing.assert_allclose(weights, sims / sims.sum(), rtol=1e-6)
+    zero_sum = np.array([[0.2, -0.2]])
+    np.testing.assert_allclose(relrep.standard_weights(zero_sum, _valid(zero_sum), clip_negative=False), [[0.5, 0.5]])
+
+
+def test_effective_k_counts_distinct_english_words(rng):
+    """Anchors 0-3 share one English word: a query whose neighbours are all of them has
+    4 neighbours but one distinct English word."""
+    anchors = np.array([[1.0, 0.0], [0.99, 0.1], [0.98, 0.2], [0.97, 0.25], [0.0, 1.0], [-1.0, 0.0]], dtype=np.float32)
+    groups = np.array([7, 7, 7, 7, 8, 9])
+    query = np.array([[1.0, 0.05]], dtype=np.float32)
+    _, stats = relrep.relative_neighbours(
+        query, anchors, relrep.Settings(k=4, backend="faiss-cpu"), anchor_groups=groups
+    )
+    assert stats["mean_distinct_english_neighbours"] == 1 and stats["distinct_english_anchors"] == 3
+    _, stats = relrep.relative_neighbours(
+        query, anchors, relrep.Settings(k=5, backend="faiss-cpu"), anchor_groups=groups
+    )
+    assert stats["mean_distinct_english_neighbours"] == 2
+    assert stats["mean_effective_k"] == 2  # anchor 4 has cosine 0.05 > 0: a (tiny) nonzero weight
+
+
+def test_orthogonal_map_recovers_an_exact_rotation(rng):
+    rotation, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    source = rng.standard_normal((40, 6))
+    np.testing.assert_allclose(relrep.orthogonal_map(source, source @ rotation), rotation, atol=1e-5)

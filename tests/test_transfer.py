@@ -1,42 +1,86 @@
+import unicodedata
+
 import numpy as np
+import pytest
 import torch
 from mosecrot import train, transfer
 
 
-def test_split_words():
-    assert transfer.split_words("L'eau, c'est 42 bien!", lowercase=True) == ["l'eau", ",", "c'est", "42", "bien", "!"]
-    assert transfer.split_words("我爱 Paris", lowercase=False) == ["我", "爱", "Paris"]
+def test_default_splitting_follows_fasttext_wikipedia_preprocessing():
+    """get-wikimedia.sh: lowercase, ’ -> ', apostrophes and hyphens split off, digits deleted."""
+    text = "L’heure qu'il est: 42 faire-part ÉTÉ!"
+    assert transfer.Tokenization().split(text) == [
+        "l",
+        "'",
+        "heure",
+        "qu",
+        "'",
+        "il",
+        "est",
+        ":",
+        "faire",
+        "-",
+        "part",
+        "été",
+        "!",
+    ]
 
 
-def test_target_sentence_maps_to_expected_rows(minilm_dir):
+def test_splitting_options():
+    text = "L'heure 42 faire-part, ok?"
+    keep = transfer.Tokenization(apostrophes="keep", hyphens="keep", digits="keep", punctuation="drop")
+    assert keep.split(text) == ["l'heure", "42", "faire-part", "ok"]
+    assert transfer.Tokenization(lowercase=False, punctuation="drop").split("Paris") == ["Paris"]
+    decomposed = unicodedata.normalize("NFD", "été")
+    assert transfer.Tokenization().split(decomposed) == ["été"]  # NFC first: one word, not letters + accents
+    assert transfer.Tokenization(unicode="none", punctuation="drop").split(decomposed) != ["été"]
+    with pytest.raises(ValueError, match="tokenization.digits"):
+        transfer.Tokenization(digits="sometimes")
+
+
+def test_chinese_characters_or_jieba_words():
+    text = "我爱北京天安门"
+    assert transfer.Tokenization().split(text) == list(text)
+    assert transfer.Tokenization(segmenter="jieba").split(text) == ["我", "爱", "北京", "天安门"]
+    assert transfer.Tokenization(segmenter="jieba").split("北京 Paris") == ["北京", "paris"]
+
+
+def test_word_inputs_map_words_to_rows(minilm_dir):
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir)
     special_ids = transfer.special_token_ids(tokenizer)
-    words = ["le", "chien", "aboie"]
-    table, word_tokenizer = transfer.target_table(
-        np.zeros((len(special_ids), 4)), special_ids, tokenizer, np.ones((3, 4)), words, lowercase=True, max_length=8
+    rows = {"le": np.full(4, 1.0), "chien": np.full(4, 2.0)}
+    split = transfer.Tokenization().split
+    inputs = transfer.word_inputs(
+        [split("Le chien miaule"), split("chien chien le " * 5)],
+        rows,
+        np.zeros((len(special_ids), 4)),
+        special_ids,
+        tokenizer,
+        8,
     )
     n = len(special_ids)
     cls, sep, unk = (
         special_ids.index(i) for i in (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.unk_token_id)
     )
-    assert word_tokenizer(["Le chien miaule"]) == [[cls, n + 0, n + 1, unk, sep]]
-    assert word_tokenizer.unknown_rate == 1 / 3 and table.shape == (n + 3, 4)
-    assert word_tokenizer(["le " * 20])[0][-1] == sep and len(word_tokenizer(["le " * 20])[0]) == 8
+    assert inputs.encoded[0] == [cls, n + 0, n + 1, unk, sep]
+    assert len(inputs.encoded[1]) == 8 and inputs.encoded[1][-1] == sep  # truncated to max_length
+    assert inputs.table.shape == (n + 2, 4) and (inputs.table[n + 1] == 2.0).all()
+    assert inputs.words == 18 and inputs.unknown == 1 and inputs.unknown_rate == 1 / 18
 
 
 def test_swap_replaces_the_embedding_layer(minilm_dir):
     model, tokenizer = train.load_classifier(minilm_dir, ["a", "b"])
     model.eval()
     ids = tokenizer(["hello world"], return_tensors="pt")
-    before = model(**ids).logits.detach().clone()
+    before = model(ids["input_ids"], ids["attention_mask"]).detach().clone()
     new_table = np.random.default_rng(0).standard_normal((10, 384)).astype(np.float32)
     train.set_input_embeddings(model, new_table)
     layer = model.get_input_embeddings()
-    assert layer.weight.shape == (10, 384) and model.config.vocab_size == 10
+    assert layer.weight.shape == (10, 384) and model.encoder.config.vocab_size == 10
     np.testing.assert_array_equal(layer.weight.detach().numpy(), new_table)
-    after = model(input_ids=torch.tensor([[1, 2, 3]]), attention_mask=torch.ones(1, 3, dtype=torch.long)).logits
+    after = model(torch.tensor([[1, 2, 3]]), torch.ones(1, 3, dtype=torch.long))
     assert not torch.allclose(before, after)
     # Same shape: copied in place, and the forward pass reads the new rows.
     model2, _ = train.load_classifier(minilm_dir, ["a", "b"])
@@ -48,8 +92,8 @@ def test_swap_replaces_the_embedding_layer(minilm_dir):
 def test_average_vectors_and_lr():
     index = {"good": 0, "bad": 1}
     matrix = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    x, tokens, unknown = transfer.average_vectors(["good good", "bad unknown", "nothing"], index, matrix, True)
+    x, tokens, unknown = transfer.average_vectors([["good", "good"], ["bad", "unknown"], ["nothing"]], index, matrix)
     np.testing.assert_allclose(x, [[1, 0], [0, 1], [0, 0]])
-    assert (tokens, unknown) == (5, 2)
+    assert (tokens, unknown) == (5, 2) and x.dtype == np.float64
     model = transfer.logistic_regression(np.array([[1, 0], [0, 1]] * 5, dtype=float), ["pos", "neg"] * 5, seed=0)
     assert model.predict(np.array([[1.0, 0.0]])).tolist() == ["pos"]

@@ -131,10 +131,12 @@ def test_fasttext_bin_gives_vocabulary_and_oov_vectors(tmp_path):
     model.save_model(str(tmp_path / "tiny.bin"))
     loaded, stats = vectors.read_fasttext_bin(tmp_path / "tiny.bin", top_n=5)
     assert loaded.words[0] == "the" and len(loaded.words) == 5 and loaded.matrix.shape == (5, 16)
+    assert loaded.beyond_top_n and stats.beyond_top_n == len(loaded.beyond_top_n) == stats.header_rows - 5
     packed = tmp_path / "tiny2.bin.gz"
     packed.write_bytes(gzip.compress((tmp_path / "tiny.bin").read_bytes()))
-    from_gz, _ = vectors.load_any(packed, "bin", top_n=5, expected_dim=16)
-    assert from_gz.words == loaded.words and (tmp_path / "tiny2.bin").exists()
+    vectors.decompress(packed, tmp_path / "plain.bin")  # the decompression rule's function
+    from_gz, _ = vectors.load_any(tmp_path / "plain.bin", "bin", top_n=5, expected_dim=16)
+    assert from_gz.words == loaded.words
     oov = vectors.SubwordVectors(tmp_path / "tiny.bin")(["catdog", "parks"])
     assert oov.shape == (2, 16) and np.abs(oov).sum() > 0
     with pytest.raises(PipelineInputError, match="not a fastText"):
@@ -165,3 +167,24 @@ def test_floret_export_gives_vectors_for_frequent_words(tmp_path):
     assert info["mode"] == "floret" and info["rows"] == 500
     loaded, _ = vectors.read_vec(tmp_path / "fi.vec")
     assert "ja" in loaded.words[:10]
+
+
+def test_byte_order_mark_before_the_header(tmp_path, rng):
+    words, matrix = ["a", "b"], rng.standard_normal((2, 3)).astype(np.float32)
+    path = write_vec(tmp_path / "v.vec", words, matrix)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    loaded, stats = vectors.read_vec(path)
+    assert loaded.words == words and stats.header_rows == 2
+    np.testing.assert_allclose(loaded.matrix, matrix, atol=1e-5)
+
+
+def test_words_beyond_the_cap_are_listed(tmp_path, rng, monkeypatch):
+    words = [f"w{i}" for i in range(50)]
+    path = write_vec(tmp_path / "v.vec", words, rng.standard_normal((50, 4)).astype(np.float32))
+    monkeypatch.setattr(vectors, "BLOCK_BYTES", 100)  # the cap falls inside a block; blocks end mid-line
+    loaded, stats = vectors.read_vec(path, top_n=17)
+    assert loaded.words == words[:17] and loaded.beyond_top_n == words[17:] and stats.beyond_top_n == 33
+    vectors.save_cache(loaded, tmp_path / "m.npy", tmp_path / "v.txt", tmp_path / "beyond.txt")
+    assert vectors.read_vocab(tmp_path / "beyond.txt") == words[17:]
+    everything, stats = vectors.read_vec(path)
+    assert everything.beyond_top_n == [] and stats.beyond_top_n == 0

@@ -18,14 +18,14 @@ from conftest import ROOT, run_snakemake
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
 
-def _jobs(dry_run_output: str) -> list[tuple[str, str]]:
-    """(rule, wildcards) of every job a dry run plans."""
+def _jobs(dry_run_output: str, local_only: bool = False) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run plans (only the local ones, if asked)."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
-        head = re.match(r"(?:local)?rule (\w+):", block)
-        if head:
+        head = re.match(r"(local)?rule (\w+):", block)
+        if head and (head.group(1) or not local_only):
             wildcards = re.search(r"wildcards: (.*)", block)
-            jobs.append((head.group(1), wildcards.group(1) if wildcards else ""))
+            jobs.append((head.group(2), wildcards.group(1) if wildcards else ""))
     return jobs
 
 

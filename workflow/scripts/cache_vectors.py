@@ -17,6 +17,7 @@ run_rule(
     dim=snakemake.params.dim,
     out_matrix=snakemake.output[0],
     out_vocab=snakemake.output[1],
-    out_stats=snakemake.output[2],
+    out_beyond=snakemake.output[2],
+    out_stats=snakemake.output[3],
     threads=snakemake.threads,
 )

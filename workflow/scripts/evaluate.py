@@ -1,4 +1,4 @@
-"""Rule script: evaluate one (dataset, language, method, seed) zero-shot (rule evaluate)."""
+"""Rule script: evaluate one fine-tuned model on one test set (rules evaluate, evaluate_english)."""
 
 import sys
 from pathlib import Path
@@ -24,6 +24,8 @@ run_rule(
     plm=inputs.get("plm", ""),
     target=inputs.get("target", ""),
     neighbours=inputs.get("neighbours", ""),
+    source_rows=inputs.get("source_rows", ""),
     anchors_path=inputs.get("anchors", ""),
     diagnostics=inputs.get("diagnostics", ""),
+    bin_path=inputs.get("bin", ""),
 )

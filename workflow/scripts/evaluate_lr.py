@@ -15,7 +15,7 @@ run_rule(
     labels_path=snakemake.input.labels,
     matrix=snakemake.input.vectors[0],
     vocab=snakemake.input.vectors[1],
-    lowercase=snakemake.params.lowercase,
+    tokenization=snakemake.params.tokenization,
     seed=int(snakemake.wildcards.seed),
     out=snakemake.output[0],
 )

@@ -18,4 +18,5 @@ run_rule(
     settings={**snakemake.params.settings, "threads": snakemake.threads},
     seed=int(snakemake.wildcards.seed),
     embeddings=snakemake.input.get("embeddings", ""),
+    resume=snakemake.output[0].rstrip("/") + ".resume.pt",
 )

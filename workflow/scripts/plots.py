@@ -13,9 +13,12 @@ run_rule(
     stages.plots,
     per_seed_csv=snakemake.input.per_seed,
     summary_csv=snakemake.input.summary,
+    costs_csv=snakemake.input.costs,
+    english_files=list(snakemake.input.english),
+    eval_files=list(snakemake.input.evaluations),
     diagnostics_files=list(snakemake.input.diagnostics),
     dataset=snakemake.wildcards.dataset,
     sweeps=snakemake.params.sweeps,
     default_k=snakemake.params.default_k,
-    out=dict(snakemake.output.items()),
+    out={name: path for name, path in snakemake.output.items() if name != "pdfs"},
 )

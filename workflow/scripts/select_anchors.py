@@ -14,6 +14,7 @@ run_rule(
     lexicon_path=snakemake.input.lexicon,
     matrix=snakemake.input.vectors[0],
     vocab=snakemake.input.vectors[1],
+    beyond=snakemake.input.vectors[2],
     model=snakemake.input.model,
     lang=snakemake.wildcards.lang,
     settings=snakemake.params.settings,

@@ -68,17 +68,32 @@ def select_anchors(
     seed: int = 0,
     target_matrix: np.ndarray | None = None,
     english_rank: dict[str, float] | None = None,
+    beyond_top_n: set[str] | None = None,
 ) -> tuple[list[Anchor], list[Anchor], dict]:
     """Return (anchors, held-out pairs, counts after each step). Anchors are ordered by
-    target frequency row, so both sides share one deterministic order."""
+    target frequency row, so both sides share one deterministic order.
+
+    `beyond_top_n`: the vector file's words that the `vectors.top_n` cap dropped; pairs
+    whose target word is only there are counted as lost to that frequency filter (the
+    paper applied none). Held-out pairs (for the lexicon-induction diagnostic) share
+    neither their target word nor their English word with any anchor, as MUSE's
+    train/test split keeps its source words disjoint."""
     stats: dict = {"language": lang, "dictionary_pairs": len(pairs)}
     matched: list[Anchor] = []
+    lost_words: set[str] = set()
+    lost_pairs = 0
     for english, target in pairs:
         token = _first_match(english, plm_vocab, english_casing)
         word = _first_match(target, target_index, target_casing)
         if token is not None and word is not None:
             matched.append(Anchor(token, plm_vocab[token], word, target_index[word]))
+        elif token is not None and beyond_top_n and (lost := _first_match(target, beyond_top_n, target_casing)):
+            lost_pairs += 1
+            lost_words.add(lost)
     stats["in_plm_and_target_vocab"] = len(matched)
+    if beyond_top_n is not None:
+        stats["pairs_lost_to_vectors_top_n"] = lost_pairs
+        stats["target_words_lost_to_vectors_top_n"] = len(lost_words)
 
     if stop_word_filter:
         english_stops, target_stops = stop_words("en"), stop_words(lang)
@@ -102,18 +117,24 @@ def select_anchors(
     rng = random.Random(seed)
     held_out: list[Anchor] = []
     if held_out_share > 0:
-        # Hold out whole target words so no held-out word is an anchor.
+        # Hold out whole target words, then drop every anchor that shares an English word
+        # with a held-out pair: otherwise the gold answer stays an anchor (a leak).
         targets = sorted({a.target_row for a in matched})
         rng.shuffle(targets)
         held_rows = set(targets[: round(held_out_share * len(targets))])
         held_out = sorted((a for a in matched if a.target_row in held_rows), key=lambda a: (a.target_row, a.token_id))
-        matched = [a for a in matched if a.target_row not in held_rows]
+        held_english = {a.token_id for a in held_out}
+        kept = [a for a in matched if a.target_row not in held_rows]
+        matched = [a for a in kept if a.token_id not in held_english]
         stats["held_out"] = len(held_out)
+        stats["held_out_english_words"] = len(held_english)
+        stats["anchors_removed_sharing_held_out_english"] = len(kept) - len(matched)
 
     anchors = _subsample(matched, strategy, n, rng, target_matrix)
     stats["subsample"] = {"strategy": strategy, "n": n}
     anchors.sort(key=lambda a: (a.target_row, a.token_id))
     stats["anchors"] = len(anchors)
+    stats["distinct_english_anchors"] = len({a.token_id for a in anchors})
     if not anchors:
         raise PipelineInputError(
             f"no anchor left for {lang}: the dictionary and the vocabularies share no pair after "

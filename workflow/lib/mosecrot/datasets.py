@@ -30,7 +30,7 @@ def _read_table_file(
         )
     try:
         if fmt == "jsonl":
-            frame = pd.read_json(path, lines=True, dtype=False)
+            frame = pd.read_json(path, lines=True, dtype=False, encoding="utf-8-sig")
         else:
             frame = pd.read_csv(
                 path,
@@ -39,7 +39,7 @@ def _read_table_file(
                 quoting=3 if fmt == "tsv" else 0,
                 dtype=str,
                 keep_default_na=False,
-                encoding="utf-8",
+                encoding="utf-8-sig",  # a byte-order mark must not stick to the first column name
             )
     except UnicodeDecodeError as error:
         raise PipelineInputError(f"{path}: not UTF-8 ({error.reason}); convert the file to UTF-8") from None
@@ -73,7 +73,7 @@ def load_table_dataset(spec: dict, lang: str, splits: list[str]) -> pd.DataFrame
             split,
             lang,
         )
-        if "label_map" in spec:
+        if spec.get("label_map"):  # empty (the schema's default): labels as they are
             frame["label"] = frame["label"].map(lambda v: spec["label_map"].get(str(v), None))
             frame = frame.dropna(subset=["label"])
         parts.append(frame)
@@ -81,7 +81,8 @@ def load_table_dataset(spec: dict, lang: str, splits: list[str]) -> pd.DataFrame
 
 
 def load_huggingface_dataset(spec: dict, lang: str, splits: list[str]) -> pd.DataFrame:
-    """Any dataset on the Hugging Face hub, e.g. SIB-200 (Davlan/sib200, config per language)."""
+    """A Hugging Face dataset, e.g. SIB-200 (Davlan/sib200, one config per language): a hub id
+    (at `revision`, when pinned) or a local dataset directory with the same layout."""
     try:
         import datasets
     except ImportError:
@@ -93,7 +94,7 @@ def load_huggingface_dataset(spec: dict, lang: str, splits: list[str]) -> pd.Dat
     for split in splits:
         hub_split = spec.get("split_names", {}).get(split, split)
         try:
-            data = datasets.load_dataset(spec["name"], config_name, split=hub_split)
+            data = datasets.load_dataset(spec["name"], config_name, split=hub_split, revision=spec.get("revision") or None)
         except Exception as error:  # the hub raises many types
             raise PipelineInputError(
                 f"cannot load {spec['name']}/{config_name} split {hub_split} for {lang}: {error}"

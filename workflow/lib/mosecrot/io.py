@@ -149,12 +149,39 @@ def setup_logging(log_path: str | os.PathLike | None = None) -> None:
     )
 
 
+def progress(items, desc: str, unit: str = "item", total: int | None = None, every_s: float = 10.0):
+    """Iterate `items`, logging 'desc: i/total unit (rate)' every `every_s` seconds and at
+    the end. A log line, not a terminal bar: it reaches the rule's log file under Slurm,
+    where tqdm switches itself off (stderr is no terminal)."""
+    import time
+
+    total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
+    started = last = time.monotonic()
+    done = 0
+    of = f"/{total}" if total is not None else ""
+    for item in items:
+        yield item
+        done += 1
+        now = time.monotonic()
+        if now - last >= every_s:
+            last = now
+            log.info("%s: %d%s %s (%.1f %s/s)", desc, done, of, unit, done / (now - started), unit)
+    elapsed = time.monotonic() - started
+    if elapsed >= every_s:
+        log.info("%s: %d%s %s in %.1f s", desc, done, of, unit, elapsed)
+
+
 def run_rule(log_path: str, func, **kwargs) -> None:
-    """Entry point of every rule script: log to the rule's log, and turn bad input into
-    a one-line error (no traceback) and a non-zero exit."""
+    """Entry point of every rule script: log to the rule's log; bad input becomes a
+    one-line error (no traceback), anything unexpected (CUDA out of memory, a bug) is
+    logged with its traceback, so the rule's log file always says why the job failed."""
     setup_logging(log_path)
     try:
         func(**kwargs)
     except PipelineInputError as error:
         log.error("%s", error)
         sys.exit(f"error: {error}")
+    except BaseException as error:  # noqa: BLE001 - logged, then re-raised
+        if not isinstance(error, SystemExit | KeyboardInterrupt):
+            log.exception("unexpected error in %s", getattr(func, "__name__", func))
+        raise

@@ -19,13 +19,16 @@ from mosecrot.io import PipelineInputError
 log = logging.getLogger(__name__)
 
 _NUMBERED = re.compile(r"^\s*\d+\.\s+(.*)$")
+# An entry's first line: the headword, then pronunciations (/.../) and a part of speech (<...>).
+_HEADWORD_END = re.compile(r"\s+[/<\[].*$")
 _SPLIT = re.compile(r"\s*[,;]\s*")
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def _decode_lines(raw: bytes, path: Path) -> list[str]:
+    """UTF-8 lines; a byte-order mark is dropped, never kept in the first word."""
     try:
-        return raw.decode("utf-8").splitlines()
+        return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise PipelineInputError(
@@ -71,9 +74,10 @@ def _dictd_files(path: Path) -> tuple[bytes, bytes]:
 
 
 def read_pairs_dictd(path: Path) -> Iterator[tuple[int, str, str]]:
-    """FreeDict dictd: headword -> translations. Wiktionary-derived editions alternate
-    translation and gloss lines: only numbered sense lines, or the first line, are
-    translations."""
+    """FreeDict dictd: headword -> translations. The headword comes from the entry body:
+    the .index copy is stripped of punctuation by dictfmt (quelqu'un -> quelquun,
+    faire-part -> fairepart). Wiktionary-derived editions alternate translation and gloss
+    lines: only numbered sense lines, or the first line, are translations."""
     try:
         index_bytes, data = _dictd_files(path)
     except (OSError, EOFError, tarfile.TarError) as error:
@@ -82,18 +86,21 @@ def read_pairs_dictd(path: Path) -> Iterator[tuple[int, str, str]]:
         fields = line.split("\t")
         if len(fields) != 3:
             raise PipelineInputError(f"{path}: index line {number} has {len(fields)} fields, expected 3")
-        headword, offset, length = fields
-        if headword.startswith("00") or not headword.strip():
+        index_word, offset, length = fields
+        if index_word.startswith("00") or not index_word.strip():
             continue
         start = _b64_int(offset)
-        body = data[start : start + _b64_int(length)].decode("utf-8", errors="replace").splitlines()[1:]
+        entry = data[start : start + _b64_int(length)].decode("utf-8", errors="replace").splitlines()
+        if not entry:
+            continue
+        headword, body = _HEADWORD_END.sub("", entry[0]).strip(), entry[1:]
         numbered = [m.group(1) for m in map(_NUMBERED.match, body) if m]
         lines = numbered or body[:1]
         for sense in lines:
             for translation in _SPLIT.split(sense):
                 translation = translation.strip()
-                if translation:
-                    yield number, headword.strip(), translation
+                if translation and headword:
+                    yield number, headword, translation
 
 
 READERS = {"muse": read_pairs_text, "tsv": read_pairs_text, "dictd": read_pairs_dictd}
@@ -159,7 +166,7 @@ def write_lexicon_tsv(path: Path, pairs: list[tuple[str, str, str]]) -> None:
 
 
 def read_lexicon_tsv(path: Path) -> list[tuple[str, str]]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()[1:]
     return [tuple(line.split("\t")[:2]) for line in lines if line]
 
 

@@ -1,6 +1,7 @@
 """Job planning from the config: the method grammar, which fine-tuned model and which
-relative-embedding build each method needs, and the full list of evaluation jobs.
-Pure functions, used by rules/common.smk and unit-tested directly.
+relative-embedding build each method needs, the full list of evaluation jobs, and the
+cross-field checks of a config. Pure functions, used by rules/common.smk and unit-tested
+directly.
 """
 
 from __future__ import annotations
@@ -10,22 +11,30 @@ from dataclasses import dataclass
 
 SOURCE_LANG = "en"
 _RR = re.compile(
-    r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?P<anchors>[a-z0-9]+))?"
-    r"(?P<frozen>-frozen)?(?P<static>-static)?(?P<tuned>-tuned)?$"
+    r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+))?"
+    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<tuned>-tuned)?$"
 )
-FIXED_METHODS = ("ls", "procrustes", "multilingual", "lr", "no-swap", "original")
+FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "multilingual", "lr", "no-swap", "original")
 ZERO_SHOT = {"lr": False, "original": False}
+# Methods that evaluate the English model fine-tuned with its original embeddings.
+ORIGINAL_MODEL = ("ls", "procrustes", "wechsel", "focus", "no-swap", "original")
+# Methods that swap the embedding layer for target-word rows (the rest read raw text).
+WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus")
+
+
+class ConfigError(ValueError):
+    """A config that validates against the schema but cannot work: names the key and the fix."""
 
 
 @dataclass(frozen=True)
 class Method:
     name: str
-    kind: str  # rr, ls, procrustes, multilingual, lr, no-swap, original
+    kind: str  # rr, ls, procrustes, wechsel, focus, multilingual, lr, no-swap, original
     weighting: str | None = None
     k: str | None = None
     anchor_set: str = "main"
     frozen: bool = False
-    space: str = "plm"
+    space: str = "plm"  # plm, static, aligned
     tuned: bool = False
 
     @property
@@ -34,10 +43,11 @@ class Method:
 
     @property
     def training(self) -> str | None:
-        """Name of the fine-tuned model this method evaluates (None: no PLM)."""
+        """Name of the fine-tuned model this method evaluates (None: no PLM). The aligned
+        variant shares F_s, hence its model, with the static one."""
         if self.kind == "rr":
-            return self.name.removesuffix("-tuned")
-        if self.kind in ("ls", "procrustes", "no-swap", "original"):
+            return self.name.removesuffix("-tuned").replace("-aligned", "-static")
+        if self.kind in ORIGINAL_MODEL:
             return "original"
         if self.kind == "multilingual":
             return "multilingual"
@@ -48,6 +58,10 @@ class Method:
         if self.kind != "rr":
             return None
         return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space}"
+
+    @property
+    def needs_english_vectors(self) -> bool:
+        return self.space in ("static", "aligned") or self.kind == "wechsel"
 
 
 def parse_method(name: str, default_k: int | str) -> Method:
@@ -63,7 +77,7 @@ def parse_method(name: str, default_k: int | str) -> Method:
         k=str(match["k"] or default_k),
         anchor_set=match["anchors"] or "main",
         frozen=bool(match["frozen"]),
-        space="static" if match["static"] else "plm",
+        space=(match["space"] or "-plm")[1:],
         tuned=bool(match["tuned"]),
     )
 
@@ -98,18 +112,22 @@ def anchor_settings(config: dict) -> dict[str, dict]:
 
 def evaluation_jobs(config: dict) -> list[tuple[str, str, str, int]]:
     """Every (dataset, language, method, seed) evaluated. LR is deterministic: first seed
-    only. The English test set gets the original model (the in-language reference) and the
+    only. Methods that only a sweep adds use `sweeps.seeds` (all seeds when empty). The
+    English test set gets the original model (the in-language reference) and the
     multilingual baseline when it is configured."""
     default_k = config.get("relrep", {}).get("k", 50)
     seeds = config.get("seeds", [0])
+    sweep_seeds = config.get("sweeps", {}).get("seeds") or seeds
     methods = list(config.get("methods", []))
     jobs = []
     for dataset, spec in config["datasets"].items():
         for lang in spec.get("languages", []):
-            names = methods + (sweep_methods(config) if lang in sweep_languages(config, dataset) else [])
+            extra = [m for m in sweep_methods(config) if m not in methods]
+            names = methods + (extra if lang in sweep_languages(config, dataset) else [])
             for name in dict.fromkeys(names):
                 method = parse_method(name, default_k)
-                for seed in seeds[:1] if method.kind == "lr" else seeds:
+                chosen = seeds[:1] if method.kind == "lr" else sweep_seeds if name in extra else seeds
+                for seed in chosen:
                     jobs.append((dataset, lang, name, seed))
         references = ["original"] + (["multilingual"] if "multilingual" in methods else [])
         for name in references:
@@ -120,3 +138,97 @@ def evaluation_jobs(config: dict) -> list[tuple[str, str, str, int]]:
 
 def all_method_names(config: dict) -> list[str]:
     return sorted({job[2] for job in evaluation_jobs(config)})
+
+
+def stitched_models(config: dict) -> list[tuple[str, str, str, int]]:
+    """(dataset, training language, training name, seed) of every model fine-tuned with a
+    stitched embedding layer (the rr variants): each is also evaluated on the English test
+    set with that layer. (The original and multilingual models are evaluated on English by
+    the reference jobs of evaluation_jobs.)"""
+    default_k = config.get("relrep", {}).get("k", 50)
+    models = []
+    for dataset, lang, name, seed in evaluation_jobs(config):
+        method = parse_method(name, default_k)
+        if method.kind == "rr":
+            models.append((dataset, training_language(method, lang), method.training, seed))
+    return list(dict.fromkeys(models))
+
+
+# --------------------------------------------------------------------------- cross-field checks
+
+
+def check_config(config: dict) -> None:
+    """What the schema cannot say: raise ConfigError naming the key and the fix."""
+    languages = config.get("languages", {})
+    names = list(config.get("methods", [])) + sweep_methods(config)
+    default_k = config.get("relrep", {}).get("k", 50)
+    sweep_sets = {entry["name"] for entry in config.get("sweeps", {}).get("anchors", [])}
+    for name in names:
+        try:
+            method = parse_method(name, default_k)
+        except ValueError:
+            raise ConfigError(
+                f"methods: {name!r} is not a method name; use rr-<standard|softmax|sparsemax>[-k<K>][-a<set>]"
+                f"[-frozen][-static|-aligned][-tuned] or one of {', '.join(FIXED_METHODS[:-1])}"
+            ) from None
+        if method.needs_english_vectors and not config.get("english_vectors"):
+            raise ConfigError(
+                f"methods: {name} needs English static vectors; set english_vectors (a vector source) in the config"
+            )
+        if method.anchor_set != "main" and method.anchor_set not in sweep_sets:
+            raise ConfigError(
+                f"methods: {name} uses anchor set {method.anchor_set!r}, which is not under sweeps.anchors; "
+                f"add {{name: {method.anchor_set}, ...}} there or drop the method"
+            )
+        if method.tuned and method.k == "all":
+            raise ConfigError(f"methods: {name} needs a numeric k (-tuned keeps a neighbour list; k=all has none)")
+    for dataset, spec in config.get("datasets", {}).items():
+        for lang in spec.get("languages", []):
+            if lang not in languages:
+                raise ConfigError(
+                    f"datasets.{dataset}.languages: {lang!r} is not under 'languages'; add its vectors and lexicon"
+                )
+        if spec.get("kind", "table") == "table":
+            missing = [split for split in ("train", "dev", "test") if split not in spec.get("files", {})]
+            if missing:
+                raise ConfigError(f"datasets.{dataset}.files: no path template for split(s) {', '.join(missing)}")
+    english = config.get("english_vectors")
+    if english and SOURCE_LANG in languages and languages[SOURCE_LANG]["vectors"] != english:
+        raise ConfigError("languages.en.vectors and english_vectors must be the same source; make them equal")
+
+
+def schema_errors(config: dict, schema: dict) -> list[str]:
+    """Every way `config` breaks `schema`, one line each, naming the key and the fix."""
+    from jsonschema.validators import validator_for
+
+    validator = validator_for(schema)(schema)
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        messages.append(_one_line(error))
+    return list(dict.fromkeys(messages))
+
+
+def _one_line(error) -> str:
+    where = ".".join(str(part) for part in error.absolute_path) or "the top level"
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        return f"{where}: unknown key(s) {', '.join(map(repr, unknown))} (a typo?); allowed here: {', '.join(allowed)}"
+    if error.validator in ("anyOf", "oneOf"):
+        reasons = sorted({sub.message for sub in error.context}) or [error.message]
+        hint = error.schema.get("description")
+        return f"{where}: {error.instance!r} is not valid" + (f" ({hint})" if hint else f": {' or '.join(reasons)}")
+    if error.validator == "required":
+        return f"{where}: {error.message} (see config/README.md for what this kind needs)"
+    return f"{where}: {error.message}"
+
+
+def validate_config(config: dict, schema_path) -> None:
+    """Schema errors as one-line ConfigErrors (before Snakemake's validate fills defaults)."""
+    import yaml
+
+    with open(schema_path, encoding="utf-8") as handle:
+        schema = yaml.safe_load(handle)
+    errors = schema_errors(config, schema)
+    if errors:
+        raise ConfigError("invalid config: " + " | ".join(errors))

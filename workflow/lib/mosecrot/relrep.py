@@ -15,9 +15,8 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
-from mosecrot.io import PipelineInputError
+from mosecrot.io import PipelineInputError, progress
 
 log = logging.getLogger(__name__)
 
@@ -43,38 +42,46 @@ def normalized(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- weights
 
 
-def standard_weights(sims: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """w = s / sum(s) over the neighbours (tau cancels). Negative cosines are clipped
-    to 0 so weights stay a convex combination; all-nonpositive rows get uniform weights."""
-    s = np.where(valid, np.maximum(sims, 0.0), 0.0)
+def standard_weights(sims: np.ndarray, valid: np.ndarray, clip_negative: bool = True) -> np.ndarray:
+    """w = s / sum(s) over the neighbours (tau cancels). With clip_negative (a GAP choice),
+    negative cosines count as 0 so weights stay a convex combination, and rows with nothing
+    positive get uniform weights; without it the raw similarities are normalised (CLP's
+    rule; a row whose similarities sum to 0 gets uniform weights). No valid neighbour: 0."""
+    s = np.where(valid, np.maximum(sims, 0.0) if clip_negative else sims, 0.0)
     total = s.sum(axis=1, keepdims=True)
+    usable = total > 0 if clip_negative else np.abs(total) > 1e-12
     uniform = valid / np.maximum(valid.sum(axis=1, keepdims=True), 1)
-    return np.where(total > 0, s / np.where(total > 0, total, 1.0), uniform).astype(np.float32)
+    return np.where(usable, s / np.where(usable, total, 1.0), uniform).astype(np.float32)
 
 
 def softmax_weights(sims: np.ndarray, valid: np.ndarray, tau: float) -> np.ndarray:
+    """softmax(s / tau) over the valid neighbours; a row with none gets zeros (not NaN)."""
     z = np.where(valid, sims / tau, -np.inf)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    peak = z.max(axis=1, keepdims=True)
+    e = np.where(valid, np.exp(z - np.where(np.isfinite(peak), peak, 0.0)), 0.0)
+    total = e.sum(axis=1, keepdims=True)
+    return (e / np.where(total > 0, total, 1.0)).astype(np.float32)
 
 
 def sparsemax_weights(sims: np.ndarray, valid: np.ndarray, tau: float) -> np.ndarray:
-    """Sparsemax (Martins & Astudillo 2016): Euclidean projection onto the simplex."""
+    """Sparsemax (Martins & Astudillo 2016): Euclidean projection onto the simplex; a row
+    with no valid neighbour gets zeros."""
     z = np.where(valid, sims / tau, -np.inf)
     order = -np.sort(-z, axis=1)
     finite = np.isfinite(order)
     cumulative = np.cumsum(np.where(finite, order, 0.0), axis=1)
     ranks = np.arange(1, z.shape[1] + 1, dtype=np.float64)
     support = finite & (1 + ranks * order > cumulative)
-    k_z = support.sum(axis=1, keepdims=True)
+    k_z = np.maximum(support.sum(axis=1, keepdims=True), 1)
     threshold = (np.take_along_axis(cumulative, k_z - 1, axis=1) - 1) / k_z
     return np.maximum(np.where(valid, z - threshold, 0.0), 0.0).astype(np.float32)
 
 
-def weights_for(sims: np.ndarray, valid: np.ndarray, weighting: str, tau: float) -> np.ndarray:
+def weights_for(
+    sims: np.ndarray, valid: np.ndarray, weighting: str, tau: float, clip_negative: bool = True
+) -> np.ndarray:
     if weighting == "standard":
-        return standard_weights(sims, valid)
+        return standard_weights(sims, valid, clip_negative)
     if weighting == "softmax":
         return softmax_weights(sims, valid, tau)
     if weighting == "sparsemax":
@@ -152,99 +159,125 @@ class Neighbours:
         return out
 
 
-def _weighted_chunks(queries, anchors_n, k, weighting, tau, backend, fp16, chunk_rows, desc):
+@dataclass(frozen=True)
+class Settings:
+    """How relative representations become weights: top-k (an int or "all"), weighting,
+    temperature, the standard weighting's clipping of negative cosines (a GAP), and the
+    search (backend, float16 on the GPU, query rows per chunk)."""
+
+    k: int | str = 50
+    weighting: str = "standard"
+    tau: float = 0.1
+    clip_negative: bool = True
+    backend: str = "auto"
+    fp16: bool = False
+    chunk_rows: int = 16384
+
+
+def _distinct_per_row(groups: np.ndarray) -> np.ndarray:
+    ordered = np.sort(groups, axis=1)
+    return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
+
+
+def _weighted_chunks(queries, anchors_n, k, settings: Settings, backend, desc, anchor_groups=None):
     """Per chunk of query rows: (start, weights, anchor indices or None for all anchors),
-    and running stats. Only one chunk's similarities are ever held."""
+    and running stats. Only one chunk's similarities are ever held. `anchor_groups` (one
+    id per anchor, e.g. its English token) counts distinct groups among the neighbours:
+    polysemous English words repeat across anchors and lower the effective k."""
     gpu_resources = None
     if backend == "faiss-gpu":
         import faiss
 
         gpu_resources = faiss.StandardGpuResources()  # one per process
-    totals = {"covered": 0, "entropy": 0.0, "nonzero": 0}
+    totals = {"covered": 0, "entropy": 0.0, "nonzero": 0, "distinct": 0, "distinct_weighted": 0}
     n = queries.shape[0]
-    for start in tqdm(range(0, n, chunk_rows), desc=desc, unit="chunk", mininterval=5, disable=None):
-        q = normalized(queries[start : start + chunk_rows])
+    for start in progress(range(0, n, settings.chunk_rows), desc=desc, unit="chunk"):
+        q = normalized(queries[start : start + settings.chunk_rows])
         if k is None:  # every anchor
             sims, idx = q @ anchors_n.T, None
         else:
-            sims, idx = topk_search(q, anchors_n, k, backend, fp16, gpu_resources)
+            sims, idx = topk_search(q, anchors_n, k, backend, settings.fp16, gpu_resources)
         valid = np.ones_like(sims, dtype=bool) if idx is None else idx >= 0
         valid &= np.abs(q).sum(axis=1, keepdims=True) > 0  # a zero vector has no neighbour
-        w = weights_for(sims.astype(np.float64), valid, weighting, tau)
+        w = weights_for(sims.astype(np.float64), valid, settings.weighting, settings.tau, settings.clip_negative)
         totals["covered"] += int(((sims > 0) & valid).any(axis=1).sum())
         totals["nonzero"] += int((w > 0).sum())
         with np.errstate(divide="ignore", invalid="ignore"):
             totals["entropy"] += float(-(np.where(w > 0, w * np.log(w), 0.0)).sum())
+        if anchor_groups is not None and idx is not None:
+            groups = np.where(valid, anchor_groups[np.maximum(idx, 0)], -1)
+            totals["distinct"] += int((_distinct_per_row(groups) - (~valid).any(axis=1)).sum())
+            weighted = np.where(w > 0, groups, -1)
+            totals["distinct_weighted"] += int((_distinct_per_row(weighted) - (w <= 0).any(axis=1)).sum())
         yield start, w, idx, totals
 
 
-def _stats(n, n_anchors, k, weighting, tau, backend, fp16, totals) -> dict:
-    return {
+def _stats(n, n_anchors, k, settings: Settings, backend, totals, anchor_groups=None) -> dict:
+    stats = {
         "rows": n,
         "anchors": n_anchors,
         "k": k,
-        "weighting": weighting,
-        "tau": tau if weighting != "standard" else None,
+        "weighting": settings.weighting,
+        "tau": settings.tau if settings.weighting != "standard" else None,
+        "clip_negative": settings.clip_negative if settings.weighting == "standard" else None,
         "backend": backend,
-        "fp16": bool(fp16 and backend == "faiss-gpu"),
+        "fp16": bool(settings.fp16 and backend == "faiss-gpu"),
         "rows_with_positive_neighbour": totals["covered"],
         "coverage": totals["covered"] / max(n, 1),
         "mean_weight_entropy": totals["entropy"] / max(n, 1),
         "mean_nonzero_weights": totals["nonzero"] / max(n, 1),
     }
+    if anchor_groups is not None:
+        stats["distinct_english_anchors"] = int(len(np.unique(anchor_groups)))
+        if k != "all":
+            stats["mean_distinct_english_neighbours"] = totals["distinct"] / max(n, 1)
+            stats["mean_effective_k"] = totals["distinct_weighted"] / max(n, 1)
+    return stats
 
 
 def relative_neighbours(
     queries: np.ndarray,
     anchors: np.ndarray,
-    k: int,
-    weighting: str,
-    tau: float = 1.0,
-    backend: str = "auto",
-    fp16: bool = False,
-    chunk_rows: int = 16384,
+    settings: Settings,
     desc: str = "relative representations",
+    anchor_groups: np.ndarray | None = None,
 ) -> tuple[Neighbours, dict]:
     """Top-k anchor weights for every query row (k above |A| is clamped to |A|)."""
     n_anchors = anchors.shape[0]
-    k_eff = min(int(k), n_anchors)
-    backend = resolve_backend(backend, k_eff)
+    k_eff = min(int(settings.k), n_anchors)
+    backend = resolve_backend(settings.backend, k_eff)
     n = queries.shape[0]
     indices = np.empty((n, k_eff), dtype=np.int32)
     weights = np.empty((n, k_eff), dtype=np.float32)
     totals: dict = {}
-    chunks = _weighted_chunks(queries, normalized(anchors), k_eff, weighting, tau, backend, fp16, chunk_rows, desc)
+    chunks = _weighted_chunks(queries, normalized(anchors), k_eff, settings, backend, desc, anchor_groups)
     for start, w, idx, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
         weights[start : start + len(w)] = w
         indices[start : start + len(w)] = idx
-    return Neighbours(indices, weights), _stats(n, n_anchors, k_eff, weighting, tau, backend, fp16, totals)
+    return Neighbours(indices, weights), _stats(n, n_anchors, k_eff, settings, backend, totals, anchor_groups)
 
 
 def stitch(
     queries: np.ndarray,
     anchors: np.ndarray,
     anchor_rows: np.ndarray,
-    k: int | str,
-    weighting: str,
-    tau: float = 1.0,
-    backend: str = "auto",
-    fp16: bool = False,
-    chunk_rows: int = 16384,
+    settings: Settings,
     desc: str = "relative representations",
+    anchor_groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Neighbours | None, dict]:
     """F (one row per query: its anchors' rows mixed by relative-representation weights),
     the sparse neighbours (None for k = "all"), and stats. k = "all" weighs every anchor
     by a chunked matmul: the n x |A| weights are never held whole."""
-    if k != "all":
-        found, stats = relative_neighbours(queries, anchors, int(k), weighting, tau, backend, fp16, chunk_rows, desc)
+    if settings.k != "all":
+        found, stats = relative_neighbours(queries, anchors, settings, desc, anchor_groups)
         return found.combine(anchor_rows), found, stats
     rows = np.asarray(anchor_rows, dtype=np.float32)
     out = np.empty((queries.shape[0], rows.shape[1]), dtype=np.float32)
     totals: dict = {}
-    chunks = _weighted_chunks(queries, normalized(anchors), None, weighting, tau, "matmul", False, chunk_rows, desc)
+    chunks = _weighted_chunks(queries, normalized(anchors), None, settings, "matmul", desc, anchor_groups)
     for start, w, _, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
         out[start : start + len(w)] = w @ rows
-    return out, None, _stats(queries.shape[0], anchors.shape[0], "all", weighting, tau, "matmul", False, totals)
+    return out, None, _stats(queries.shape[0], anchors.shape[0], "all", settings, "matmul", totals, anchor_groups)
 
 
 # --------------------------------------------------------------------------- linear maps
@@ -258,14 +291,22 @@ def least_squares_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.
     return solution.astype(np.float32)
 
 
+def orthogonal_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.ndarray) -> np.ndarray:
+    """Semi-orthogonal W (d_t x d_s, d_t <= d_s) minimising ||A_t W - A_s||_F: W = U V^T
+    from the SVD of A_t^T A_s (orthogonal Procrustes)."""
+    u, _, vt = np.linalg.svd(
+        target_anchor_vectors.astype(np.float64).T @ source_anchor_rows.astype(np.float64), full_matrices=False
+    )
+    return (u @ vt).astype(np.float32)
+
+
 def procrustes_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.ndarray) -> np.ndarray:
-    """Scaled semi-orthogonal W (d_t x d_s, d_t <= d_s) minimising ||s A_t W - A_s||_F:
-    W = U V^T from the SVD of A_t^T A_s, s = trace(S) / ||A_t||^2 (norms differ across spaces)."""
+    """Scaled semi-orthogonal W minimising ||s A_t W - A_s||_F: the orthogonal map times
+    s = trace(S) / ||A_t||^2 (fastText and PLM norms differ)."""
     a_t = target_anchor_vectors.astype(np.float64)
-    a_s = source_anchor_rows.astype(np.float64)
-    u, singular, vt = np.linalg.svd(a_t.T @ a_s, full_matrices=False)
+    singular = np.linalg.svd(a_t.T @ source_anchor_rows.astype(np.float64), compute_uv=False)
     scale = singular.sum() / (a_t**2).sum()
-    return (scale * (u @ vt)).astype(np.float32)
+    return (scale * orthogonal_map(target_anchor_vectors, source_anchor_rows)).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- diagnostics

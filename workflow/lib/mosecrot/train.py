@@ -1,27 +1,41 @@
 """Fine-tuning and prediction for sequence classification with any input embedding table.
 
+The classifier is a pre-trained encoder (a real transformers model) with a linear head over a
+pooled sentence vector: BERT's [CLS] pooler, as BertForSequenceClassification does, or the
+mean of the last hidden states, which sentence-embedding models such as all-MiniLM-L6-v2
+and multilingual-e5 were trained with (their [CLS] pooler is untrained or absent).
+
 Every random source is seeded; batches are padded per batch (dynamic padding); model
-selection keeps the epoch with the best English dev macro-F1 (ties: the earlier epoch).
+selection keeps the epoch with the best English dev macro-F1, ties broken by the lower
+dev loss (a small dev set saturates at 1.0 while the model still improves), then the
+earlier epoch. Each epoch can be checkpointed and a killed run resumes from its last
+finished epoch with the same numbers as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from mosecrot.io import atomic_path, read_json, write_json
 from mosecrot.metrics import macro_f1
 
 log = logging.getLogger(__name__)
 
 Encoder = Callable[[list[str]], list[list[int]]]
+POOLINGS = ("cls", "mean")
+COMPACT_EMBEDDINGS = True  # train only the embedding rows the data uses (same numbers; see _CompactEmbeddings)
+HEAD_FILE = "classifier_head.safetensors"
+HEAD_CONFIG = "classifier.json"
 
 
 @dataclass
@@ -36,6 +50,9 @@ class TrainSettings:
     seed: int = 0
     freeze_embeddings: bool = False
     eval_batch_size: int = 64
+    patience: int | None = None
+    group_by_length: bool = False
+    log_every_s: float = 30.0
 
 
 def seed_everything(seed: int) -> None:
@@ -44,6 +61,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     torch.cuda.manual_seed_all(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def configure_determinism(deterministic: bool) -> None:
+    """Bitwise-reproducible CUDA kernels when asked (cuBLAS needs a fixed workspace, set
+    before CUDA starts); on the CPU our kernels are deterministic already."""
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -55,19 +81,109 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def load_classifier(model_dir: str | Path, labels: list[str]):
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+# --------------------------------------------------------------------------- the classifier
+
+
+class SequenceClassifier(torch.nn.Module):
+    """Encoder + dropout + linear head over the pooled sentence vector."""
+
+    def __init__(self, encoder, n_labels: int, pooling: str):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}: use {POOLINGS}")
+        config = encoder.config
+        self.encoder = encoder
+        self.pooling = pooling
+        self.dropout = torch.nn.Dropout(getattr(config, "classifier_dropout", None) or config.hidden_dropout_prob)
+        self.head = torch.nn.Linear(config.hidden_size, n_labels)
+        # BertForSequenceClassification's initialisation of the new head.
+        torch.nn.init.normal_(self.head.weight, std=getattr(config, "initializer_range", 0.02))
+        torch.nn.init.zeros_(self.head.bias)
+
+    def get_input_embeddings(self):
+        return self.encoder.get_input_embeddings()
+
+    def set_input_embeddings(self, table) -> None:
+        self.encoder.set_input_embeddings(table)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        if self.pooling == "cls":
+            pooled = output.pooler_output
+        else:
+            weights = attention_mask.unsqueeze(-1).to(output.last_hidden_state.dtype)
+            pooled = (output.last_hidden_state * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+def resolve_pooling(model_dir: str | Path, requested: str = "auto") -> str:
+    """'auto': the pooling the checkpoint was trained with. A sentence-transformers pooling
+    config says it; a checkpoint without pooler weights (e5 as converted here) means mean;
+    otherwise BERT's [CLS] pooler (BertForSequenceClassification)."""
+    if requested in POOLINGS:
+        return requested
+    if requested != "auto":
+        raise ValueError(f"unknown pooling {requested!r}: use auto, cls or mean")
+    model_dir = Path(model_dir)
+    st_config = model_dir / "1_Pooling" / "config.json"
+    if st_config.exists():
+        modes = read_json(st_config)
+        if modes.get("pooling_mode_mean_tokens"):
+            return "mean"
+        if modes.get("pooling_mode_cls_token"):
+            return "cls"
+    from safetensors import safe_open
+
+    weights = model_dir / "model.safetensors"
+    if weights.exists():
+        with safe_open(str(weights), "np") as handle:
+            if not any(".pooler." in key or key.startswith("pooler.") for key in handle.keys()):  # noqa: SIM118
+                return "mean"
+    return "cls"
+
+
+def _load_encoder(model_dir: str, pooling: str):
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # the new classifier head is expected, not news
-    model = AutoModelForSequenceClassification.from_pretrained(
-        str(model_dir),
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    hf_logging.set_verbosity_error()  # unused pooler weights under mean pooling are expected
+    try:
+        return AutoModel.from_pretrained(model_dir, add_pooling_layer=pooling == "cls")
+    except TypeError:  # architectures without a pooler option
+        return AutoModel.from_pretrained(model_dir)
+
+
+def load_classifier(model_dir: str | Path, labels: list[str], pooling: str = "auto"):
+    """(classifier, tokenizer). A fine-tuned directory (written by save_classifier) brings
+    its head and pooling; a pre-trained one gets a new head, seeded by the caller."""
+    from transformers import AutoTokenizer
+
+    model_dir = str(model_dir)
+    head_config = Path(model_dir) / HEAD_CONFIG
+    if head_config.exists():
+        saved = read_json(head_config)
+        if saved["labels"] != list(labels):
+            raise ValueError(f"{model_dir} was trained for labels {saved['labels']}, not {list(labels)}")
+        model = SequenceClassifier(_load_encoder(model_dir, saved["pooling"]), len(labels), saved["pooling"])
+        from safetensors.torch import load_file
+
+        model.head.load_state_dict(load_file(str(Path(model_dir) / HEAD_FILE)))
+    else:
+        chosen = resolve_pooling(model_dir, pooling)
+        model = SequenceClassifier(_load_encoder(model_dir, chosen), len(labels), chosen)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
     return model, tokenizer
+
+
+def save_classifier(model: SequenceClassifier, tokenizer, labels: list[str], out_dir: str | Path) -> None:
+    """A transformers model directory for the encoder, plus the head and its settings."""
+    from safetensors.torch import save_file
+
+    out_dir = Path(out_dir)
+    model.encoder.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}, str(out_dir / HEAD_FILE))
+    write_json(out_dir / HEAD_CONFIG, {"labels": list(labels), "pooling": model.pooling})
 
 
 def plm_encoder(tokenizer, max_length: int, prefix: str = "") -> Encoder:
@@ -86,11 +202,10 @@ def set_input_embeddings(model, matrix: np.ndarray) -> None:
         return
     if matrix.shape[1] != current.weight.shape[1]:
         raise ValueError(f"embedding width {matrix.shape[1]} != model width {current.weight.shape[1]}")
-    table = torch.nn.Embedding(matrix.shape[0], matrix.shape[1])
-    with torch.no_grad():
-        table.weight.copy_(torch.from_numpy(np.asarray(matrix, dtype=np.float32)))
-    model.set_input_embeddings(table.to(current.weight.device))
-    model.config.vocab_size = matrix.shape[0]
+    weights = torch.from_numpy(np.array(matrix, dtype=np.float32)).to(current.weight.device)
+    table = torch.nn.Embedding.from_pretrained(weights, freeze=not current.weight.requires_grad)
+    model.set_input_embeddings(table)
+    model.encoder.config.vocab_size = matrix.shape[0]
 
 
 def _padded(batch: list[list[int]], pad_id: int, device) -> dict[str, torch.Tensor]:
@@ -104,14 +219,89 @@ def _padded(batch: list[list[int]], pad_id: int, device) -> dict[str, torch.Tens
 
 
 @torch.no_grad()
-def predict(model, encoded: list[list[int]], pad_id: int, batch_size: int = 64) -> list[int]:
+def predict_logits(model, encoded: list[list[int]], pad_id: int, batch_size: int = 64) -> torch.Tensor:
     model.eval()
     device = next(model.parameters()).device
-    predictions: list[int] = []
-    for start in range(0, len(encoded), batch_size):
-        logits = model(**_padded(encoded[start : start + batch_size], pad_id, device)).logits
-        predictions.extend(logits.argmax(dim=-1).tolist())
-    return predictions
+    logits = [
+        model(**_padded(encoded[s : s + batch_size], pad_id, device)).float().cpu()
+        for s in range(0, len(encoded), batch_size)
+    ]
+    return torch.cat(logits) if logits else torch.zeros((0, model.head.out_features))
+
+
+def predict(model, encoded: list[list[int]], pad_id: int, batch_size: int = 64) -> list[int]:
+    return predict_logits(model, encoded, pad_id, batch_size).argmax(dim=-1).tolist()
+
+
+# --------------------------------------------------------------------------- fine-tuning
+
+
+class _CompactEmbeddings:
+    """Train only the embedding rows the data uses. With AdamW and no weight decay a row
+    that never gets a gradient never moves (its moments stay 0), so training a table of
+    the used rows and writing them back gives the same numbers as training the full
+    table, without updating ~10M untouched parameters every step."""
+
+    def __init__(self, model, token_lists: list[list[list[int]]], pad_id: int):
+        self.model = model
+        self.full = model.get_input_embeddings()
+        used = sorted({i for tokens in token_lists for ids in tokens for i in ids} | {pad_id})
+        self.used = torch.tensor(used, dtype=torch.long)
+        self.compact_id = {token: row for row, token in enumerate(used)}
+        # from_pretrained draws no random init: the RNG stream (dropout) stays the full table's.
+        compact = torch.nn.Embedding.from_pretrained(self.full.weight.detach()[self.used].clone(), freeze=False)
+        model.set_input_embeddings(compact)
+
+    def remap(self, tokens: list[list[int]]) -> list[list[int]]:
+        return [[self.compact_id[i] for i in ids] for ids in tokens]
+
+    def restore(self) -> None:
+        """Write the trained rows back into the full table and put it back in the model."""
+        with torch.no_grad():
+            self.full.weight[self.used.to(self.full.weight.device)] = self.model.get_input_embeddings().weight
+        self.model.set_input_embeddings(self.full)
+
+
+def _batches(lengths: list[int], settings: TrainSettings, rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch's batches: a seeded shuffle; with group_by_length, batches of similar
+    length (sorted within windows of 16 batches, batch order shuffled) to cut padding."""
+    order = rng.permutation(len(lengths))
+    size = settings.batch_size
+    if not settings.group_by_length:
+        return [order[s : s + size] for s in range(0, len(order), size)]
+    window = size * 16
+    batches = []
+    for start in range(0, len(order), window):
+        part = order[start : start + window]
+        part = part[np.argsort([-lengths[i] for i in part], kind="stable")]
+        batches += [part[s : s + size] for s in range(0, len(part), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _evaluate(model, ids, labels, pad_id, batch_size) -> tuple[float, float]:
+    logits = predict_logits(model, ids, pad_id, batch_size)
+    target = torch.tensor(labels, dtype=torch.long)
+    loss = float(torch.nn.functional.cross_entropy(logits, target)) if len(labels) else 0.0
+    return macro_f1([str(x) for x in labels], [str(x) for x in logits.argmax(dim=-1).tolist()]), loss
+
+
+def _selection_key(row: dict) -> tuple[float, float]:
+    return (row["dev_macro_f1"], -row["dev_loss"])
+
+
+def _rng_state(order_rng: np.random.Generator) -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": order_rng.bit_generator.state, "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, order_rng: np.random.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    order_rng.bit_generator.state = state["numpy"]
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def finetune(
@@ -122,14 +312,26 @@ def finetune(
     dev_labels: list[int],
     pad_id: int,
     settings: TrainSettings,
+    resume_path: str | Path | None = None,
+    on_epoch_end: Callable[[int], None] | None = None,
 ) -> tuple[dict, list[dict]]:
-    """Train; return (state dict of the selected epoch, training curve)."""
+    """Train; return (state dict of the selected epoch, training curve).
+
+    With `resume_path`, the state after every epoch is saved there (atomically), and a
+    run that finds it continues after that epoch: the numbers equal those of a run that
+    was never interrupted (model, optimiser, schedule and every RNG are restored)."""
     from transformers import get_linear_schedule_with_warmup
 
     seed_everything(settings.seed)
     device = next(model.parameters()).device
     if settings.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
+    compact = None
+    if COMPACT_EMBEDDINGS and not settings.freeze_embeddings and settings.weight_decay == 0:
+        compact = _CompactEmbeddings(model, [train_ids, dev_ids], pad_id)
+        train_ids, dev_ids, pad = compact.remap(train_ids), compact.remap(dev_ids), compact.compact_id[pad_id]
+    else:
+        pad = pad_id
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         parameters, lr=settings.learning_rate, eps=settings.adam_eps, weight_decay=settings.weight_decay
@@ -137,37 +339,97 @@ def finetune(
     steps_per_epoch = -(-len(train_ids) // (settings.batch_size * settings.grad_accumulation))
     scheduler = get_linear_schedule_with_warmup(optimizer, 0, steps_per_epoch * settings.epochs)
     order_rng = np.random.default_rng(settings.seed)
+    lengths = [len(ids) for ids in train_ids]
     curve: list[dict] = []
-    best_state, best_f1 = None, -1.0
-    for epoch in range(1, settings.epochs + 1):
+    best_state, best_key, first_epoch = None, None, 1
+    fingerprint = {**asdict(settings), "train_examples": len(train_ids), "dev_examples": len(dev_ids)}
+    if resume_path is not None and Path(resume_path).exists():
+        saved = torch.load(resume_path, weights_only=False)
+        if saved["fingerprint"] == fingerprint:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            _set_rng_state(saved["rng"], order_rng)
+            curve, best_state, first_epoch = saved["curve"], saved["best_state"], saved["epoch"] + 1
+            best_key = _selection_key(max(curve, key=_selection_key)) if curve else None
+            log.info("resuming after epoch %d from %s", saved["epoch"], resume_path)
+        else:
+            log.warning("%s was written with other settings: training from the start", resume_path)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for epoch in range(first_epoch, settings.epochs + 1):
+        if settings.patience is not None and _epochs_since_best(curve) >= settings.patience:
+            log.info("stopping early: no better dev score for %d epochs", settings.patience)
+            break
         model.train()
-        started = time.time()
-        order = order_rng.permutation(len(train_ids))
-        total_loss, batches = 0.0, 0
+        started = last_log = time.time()
+        total_loss, batches = 0.0, _batches(lengths, settings, order_rng)
         optimizer.zero_grad()
-        for step, start in enumerate(range(0, len(order), settings.batch_size), start=1):
-            index = order[start : start + settings.batch_size]
-            batch = _padded([train_ids[i] for i in index], pad_id, device)
+        for step, index in enumerate(batches, start=1):
+            batch = _padded([train_ids[i] for i in index], pad, device)
             labels = torch.tensor([train_labels[i] for i in index], device=device)
-            loss = model(**batch, labels=labels).loss
+            loss = loss_fn(model(**batch), labels)
             (loss / settings.grad_accumulation).backward()
             total_loss += loss.item()
-            batches += 1
-            if step % settings.grad_accumulation == 0 or start + settings.batch_size >= len(order):
+            if step % settings.grad_accumulation == 0 or step == len(batches):
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-        predictions = predict(model, dev_ids, pad_id, settings.eval_batch_size)
-        dev_f1 = macro_f1([str(x) for x in dev_labels], [str(x) for x in predictions])
-        curve.append(
-            {
-                "epoch": epoch,
-                "train_loss": total_loss / max(batches, 1),
-                "dev_macro_f1": dev_f1,
-                "seconds": round(time.time() - started, 2),
-            }
+            if time.time() - last_log >= settings.log_every_s:
+                last_log = time.time()
+                log.info("epoch %d step %d/%d loss %.4f", epoch, step, len(batches), total_loss / step)
+        dev_f1, dev_loss = _evaluate(model, dev_ids, dev_labels, pad, settings.eval_batch_size)
+        row = {
+            "epoch": epoch,
+            "train_loss": total_loss / max(len(batches), 1),
+            "dev_macro_f1": dev_f1,
+            "dev_loss": dev_loss,
+            "seconds": round(time.time() - started, 2),
+        }
+        curve.append(row)
+        log.info(
+            "epoch %d/%d loss %.4f dev macro-F1 %.4f dev loss %.4f",
+            epoch,
+            settings.epochs,
+            row["train_loss"],
+            dev_f1,
+            dev_loss,
         )
-        log.info("epoch %d/%d loss %.4f dev macro-F1 %.4f", epoch, settings.epochs, curve[-1]["train_loss"], dev_f1)
-        if dev_f1 > best_f1:
-            best_f1, best_state = dev_f1, copy.deepcopy(model.state_dict())
-    return best_state, curve
+        if best_key is None or _selection_key(row) > best_key:
+            best_key, best_state = _selection_key(row), copy.deepcopy(model.state_dict())
+        if resume_path is not None:
+            _save_resume(resume_path, model, optimizer, scheduler, order_rng, curve, best_state, epoch, fingerprint)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+    model.load_state_dict(best_state)
+    if compact is not None:
+        compact.restore()
+    return copy.deepcopy(model.state_dict()), curve
+
+
+def _epochs_since_best(curve: list[dict]) -> int:
+    if not curve:
+        return 0
+    best = max(range(len(curve)), key=lambda i: (_selection_key(curve[i]), -i))
+    return len(curve) - 1 - best
+
+
+def selected_epoch(curve: list[dict]) -> dict:
+    """The epoch model selection keeps: best dev macro-F1, then lowest dev loss, then earliest."""
+    return max(curve, key=lambda row: (*_selection_key(row), -row["epoch"]))
+
+
+def _save_resume(path, model, optimizer, scheduler, order_rng, curve, best_state, epoch, fingerprint) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": _rng_state(order_rng),
+                "curve": curve,
+                "best_state": best_state,
+                "epoch": epoch,
+                "fingerprint": fingerprint,
+            },
+            tmp,
+        )

@@ -48,6 +48,7 @@ class VectorStats:
         }
     )
     missing_final_newline: bool = False
+    beyond_top_n: int = 0
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Vectors:
 
     words: list[str]
     matrix: np.ndarray
+    beyond_top_n: list[str] = field(default_factory=list)  # words the top_n cap dropped
 
     def index(self) -> dict[str, int]:
         return {word: row for row, word in enumerate(self.words)}
@@ -183,6 +185,7 @@ def _read_header(handle, path: Path) -> tuple[tuple[int, int], bytes]:
         raise _Truncated("stream ends inside the header") from None
     if not first.strip():
         raise PipelineInputError(f"{path}: the file is empty; download it again")
+    first = first.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark is not part of the header
     line, _, rest = first.partition(b"\n")
     parts = line.split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[1]) == 0:
@@ -197,15 +200,19 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
     seen: set[str] = set()
     n_cols = None
     remaining = wanted
+    leftover = b""
+    source = _blocks(handle, first)  # also read on after the cap, for the words beyond it
 
     def limited_blocks() -> Iterator[bytes]:
-        nonlocal remaining, n_cols
-        for block in _blocks(handle, first):
+        nonlocal remaining, n_cols, leftover
+        for block in source:
             if remaining <= 0:
+                leftover = block
                 return
             lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
             if lines > remaining:
-                block, lines = _take_lines(block, remaining), remaining
+                head = _take_lines(block, remaining)
+                leftover, block, lines = block[len(head) :], head, remaining
             stats.lines_read += lines
             remaining -= lines
             if not block.endswith(b"\n"):  # only the file's last block can end so
@@ -242,7 +249,21 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
         )
     if stats.kept == 0:
         raise PipelineInputError(f"{path}: no usable vector of dimension {dim}; check the file format")
-    return Vectors(words=words, matrix=matrix[: stats.kept])
+    beyond = _words_beyond(source, leftover, set(words)) if stats.header_rows > wanted else []
+    stats.beyond_top_n = len(beyond)
+    return Vectors(words=words, matrix=matrix[: stats.kept], beyond_top_n=beyond)
+
+
+def _words_beyond(source: Iterator[bytes], leftover: bytes, kept: set[str]) -> list[str]:
+    """The words after the top_n cap (first field of each remaining line; vectors are not
+    parsed): anchor selection counts the dictionary pairs this frequency filter loses."""
+    beyond: list[str] = []
+    for block in (leftover, *source):
+        for line in block.split(b"\n"):
+            word = line.split(b" ", 1)[0].decode("utf-8", errors="replace")
+            if word and word not in kept:
+                beyond.append(word)
+    return list(dict.fromkeys(beyond))
 
 
 def _word_problem(word: str) -> int:
@@ -298,31 +319,29 @@ def read_fasttext_bin(path: str | Path, top_n: int | None = None) -> tuple[Vecto
         model = fasttext.load_model(str(path))
     except ValueError as error:
         raise PipelineInputError(f"{path}: not a fastText .bin model ({error}); download it again") from None
-    words = model.get_words()[:top_n] if top_n else model.get_words()
-    stats = VectorStats(path=str(path), header_rows=len(model.get_words()), dim=model.get_dimension(), top_n=top_n)
+    every_word = model.get_words()
+    words = every_word[:top_n] if top_n else every_word
+    beyond = every_word[top_n:] if top_n else []
+    stats = VectorStats(
+        path=str(path), header_rows=len(every_word), dim=model.get_dimension(), top_n=top_n, beyond_top_n=len(beyond)
+    )
     matrix = np.stack([model.get_word_vector(w) for w in words]).astype(np.float32)
     nonzero = np.abs(matrix).sum(axis=1) > 0
     stats.skipped["zero_vector"] = int((~nonzero).sum())
     kept = [w for w, ok in zip(words, nonzero) if ok]
     stats.lines_read, stats.kept = len(words), len(kept)
-    return Vectors(words=kept, matrix=np.ascontiguousarray(matrix[nonzero])), stats
+    return Vectors(words=kept, matrix=np.ascontiguousarray(matrix[nonzero]), beyond_top_n=beyond), stats
 
 
-def gunzipped(path: str | Path) -> Path:
-    """fastText loads only plain .bin files: decompress a .bin.gz once, atomically, beside it."""
+def decompress(source: str | Path, out: str | Path) -> None:
+    """Decompress a .gz file atomically (fastText loads only plain .bin files)."""
     import shutil
 
-    path = Path(path)
-    if path.suffix != ".gz":
-        return path
-    plain = path.with_suffix("")
-    if not plain.exists():
-        try:
-            with atomic_path(plain) as tmp, gzip.open(path, "rb") as source, open(tmp, "wb") as out:
-                shutil.copyfileobj(source, out, 1 << 24)
-        except (EOFError, OSError) as error:
-            raise PipelineInputError(f"{path}: cannot decompress ({error}); download it again") from None
-    return plain
+    try:
+        with atomic_path(out) as tmp, gzip.open(source, "rb") as compressed, open(tmp, "wb") as plain:
+            shutil.copyfileobj(compressed, plain, 1 << 24)
+    except (EOFError, OSError) as error:
+        raise PipelineInputError(f"{source}: cannot decompress ({error}); delete it and download it again") from None
 
 
 class SubwordVectors:
@@ -331,7 +350,7 @@ class SubwordVectors:
     def __init__(self, path: str | Path):
         import fasttext
 
-        self.model = fasttext.load_model(str(gunzipped(path)))
+        self.model = fasttext.load_model(str(path))
 
     def __call__(self, words: list[str]) -> np.ndarray:
         return np.stack([self.model.get_word_vector(w) for w in words]).astype(np.float32)
@@ -340,7 +359,7 @@ class SubwordVectors:
 # --------------------------------------------------------------------------- spaCy tables
 
 
-def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path, top_n: int) -> dict:
+def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path, top_n: int | None) -> dict:
     """Write a spaCy vector table as a frequency-ordered fastText .vec file.
 
     "default" tables map many keys onto shared rows: keep one key per row, the most
@@ -364,6 +383,10 @@ def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path,
         table = SpacyVectors(mode=mode)
         table.from_disk(vocab_dir)
     if mode == "floret":
+        if top_n is None:
+            raise PipelineInputError(
+                f"{vocab_dir}: a floret table gives a vector for any word; set vectors.top_n to choose how many to export"
+            )
         candidates = [w for w in top_n_list(lang, top_n * 2) if w.isalpha() and w == w.lower()]
         words = candidates[:top_n]
         matrix = np.asarray(table.get_batch(words), dtype=np.float32)
@@ -396,12 +419,19 @@ def write_vec(path: str | Path, words: list[str], matrix: np.ndarray) -> None:
 # --------------------------------------------------------------------------- cache
 
 
-def save_cache(vectors: Vectors, matrix_path: str | Path, vocab_path: str | Path) -> None:
-    """Cache as a memory-mappable .npy plus one word per line."""
+def write_words(path: str | Path, words: list[str]) -> None:
+    """One word per line (read back by read_vocab)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(word + "\n" for word in words), encoding="utf-8")
+
+
+def save_cache(vectors: Vectors, matrix_path: str | Path, vocab_path: str | Path, beyond_path: str | Path = "") -> None:
+    """Cache as a memory-mappable .npy plus one word per line (and the words beyond top_n)."""
     with atomic_path(matrix_path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, np.ascontiguousarray(vectors.matrix, dtype=np.float32))
-    with atomic_path(vocab_path) as tmp:
-        tmp.write_text("\n".join(vectors.words) + "\n", encoding="utf-8")
+    write_words(vocab_path, vectors.words)
+    if beyond_path:
+        write_words(beyond_path, vectors.beyond_top_n)
 
 
 def read_vocab(vocab_path: str | Path) -> list[str]:
@@ -427,7 +457,7 @@ def load_any(
     if fmt == "vec":
         return read_vec(path, top_n=top_n, expected_dim=expected_dim, threads=threads)
     if fmt == "bin":
-        return read_fasttext_bin(gunzipped(path), top_n=top_n)
+        return read_fasttext_bin(path, top_n=top_n)
     raise PipelineInputError(f"unknown vector format {fmt!r}: use 'vec' or 'bin'")
 
 

