@@ -87,12 +87,14 @@ def test_checksum_mismatch_leaves_nothing(tmp_path):
     dest = tmp_path / "copy.txt"
     with pytest.raises(PipelineInputError, match="checksum mismatch"):
         download(source.as_uri(), dest, sha256="0" * 64)
-    assert not dest.exists() and not list(tmp_path.glob(".copy.txt.*"))
+    assert not dest.exists() and not (tmp_path / "copy.txt.part").exists()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     payload = b"0123456789" * 1000
     calls = {"flaky": 0}
+    ranges: list[str | None] = []  # Range headers of /drop.bin requests
+    served = {"drop": 0}  # bytes sent for /drop.bin
 
     def log_message(self, *args):
         pass
@@ -110,6 +112,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(self.payload[: len(self.payload) // 2])
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif self.path == "/drop.bin":  # drops the first connection midway; honours Range
+            asked = self.headers.get("Range")
+            self.ranges.append(asked)
+            start = int(asked.removeprefix("bytes=").removesuffix("-")) if asked else 0
+            body = self.payload[start:] if asked or len(self.ranges) > 1 else self.payload[:4000]
+            if asked:
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(self.payload) - 1}/{len(self.payload)}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(self.payload) - start))
+            self.end_headers()
+            self.wfile.write(body)
+            self.served["drop"] += len(body)
+            self.wfile.flush()
+            if len(body) < len(self.payload) - start:
+                self.connection.shutdown(socket.SHUT_RDWR)
         elif self.path == "/flaky.bin":  # fails once, then works: retried with backoff
             self.calls["flaky"] += 1
             if self.calls["flaky"] == 1:
@@ -163,3 +182,58 @@ def test_unreachable_url(tmp_path):
     with pytest.raises(PipelineInputError, match=f"127.0.0.1:{port}"):
         download(f"http://127.0.0.1:{port}/x.vec", tmp_path / "x.vec", retries=2, backoff_s=0.01, timeout_s=2)
     assert not Path(tmp_path / "x.vec").exists()
+
+
+def test_a_dropped_connection_resumes_with_a_range_request(server, tmp_path):
+    _Handler.ranges.clear()
+    _Handler.served["drop"] = 0
+    record = download(f"{server}/drop.bin", tmp_path / "drop.bin", retries=3, backoff_s=0.01)
+    assert (tmp_path / "drop.bin").read_bytes() == _Handler.payload
+    assert _Handler.ranges == [None, "bytes=4000-"]
+    assert _Handler.served["drop"] == len(_Handler.payload)  # no byte sent twice
+    assert record["sha256"] == sha256_file(tmp_path / "drop.bin")
+    assert not (tmp_path / "drop.bin.part").exists()
+
+
+def test_a_partial_file_from_an_earlier_run_is_resumed_and_checked(server, tmp_path):
+    """The job was killed: its .part survives and the rerun continues it. A resumed file
+    that fails its checksum (a corrupt partial) is fetched again from byte 0."""
+    import hashlib
+
+    good = hashlib.sha256(_Handler.payload).hexdigest()
+    dest = tmp_path / "ok.bin"
+    Path(f"{dest}.part").write_bytes(_Handler.payload[:3000])
+    _Handler.ranges.clear()
+    download(f"{server}/drop.bin", dest, sha256=good, retries=1)
+    assert dest.read_bytes() == _Handler.payload and _Handler.ranges == ["bytes=3000-"]
+    corrupt = tmp_path / "corrupt.bin"
+    Path(f"{corrupt}.part").write_bytes(b"x" * 3000)
+    download(f"{server}/drop.bin", corrupt, sha256=good, retries=2)
+    assert corrupt.read_bytes() == _Handler.payload
+
+
+def test_hub_files_go_through_huggingface_hub(tmp_path, monkeypatch):
+    """A hub URL is fetched by huggingface_hub (resume, etag), then checked like any file."""
+    import huggingface_hub
+    from mosecrot import download as download_module
+
+    assert download_module.hub_file("https://huggingface.co/facebook/fasttext-nds-vectors/resolve/main/model.bin") == (
+        "facebook/fasttext-nds-vectors",
+        "main",
+        "model.bin",
+    )
+    assert download_module.hub_file("https://dl.fbaipublicfiles.com/fasttext/vectors-wiki/wiki.de.vec") is None
+    calls = []
+
+    def fake_hub_download(repo_id, filename, revision=None):
+        calls.append((repo_id, filename, revision))
+        cached = tmp_path / "cache" / filename
+        cached.parent.mkdir(exist_ok=True)
+        cached.write_bytes(b"fasttext model bytes")
+        return str(cached)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_hub_download)
+    url = resolve_url(preset="fasttext-hf", lang="nds")
+    record = download(url, tmp_path / "model.bin")
+    assert calls == [("facebook/fasttext-nds-vectors", "model.bin", "main")]
+    assert (tmp_path / "model.bin").read_bytes() == b"fasttext model bytes" and record["url"] == url

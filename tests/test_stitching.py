@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 from mosecrot import anchors as anchors_lib
-from mosecrot import relrep, stages, train, vectors
+from mosecrot import relrep, stages, vectors
 
 ENGLISH = ["check", "bank", "dog", "cat", "house", "tree", "river", "money"]
 # Three anchors share "check" and two share "bank": the English word repeats across anchors.
@@ -130,17 +130,15 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     root, english, target, plm_vocab, embeddings, anchor_list = toy
     source, _, _ = _build(toy, "plm")
     neighbours = np.load(root / "plm" / "neighbours.npz")
-    labels = ["a", "b"]
-    model, _ = train.load_classifier(_model_dir(), labels)
     update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
-    train.set_input_embeddings(model, source + update)  # what fine-tuning would leave
+    tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
     rows = stages._tuned_target_rows(
         str(root / "plm" / "neighbours.npz"),
         str(root / "fr" / "main.tsv"),
         str(root / "plm" / "source.npy"),
         str(_model_dir()),
-        model,
+        tuned_table,
         word_rows,
     )
     ids = np.array([a.token_id for a in anchor_list])

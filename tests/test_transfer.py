@@ -45,25 +45,16 @@ def test_chinese_characters_or_jieba_words():
     assert transfer.Tokenization(segmenter="jieba").split("北京 Paris") == ["北京", "paris"]
 
 
-def test_word_inputs_map_words_to_rows(minilm_dir):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(minilm_dir)
-    special_ids = transfer.special_token_ids(tokenizer)
+def test_word_inputs_map_words_to_rows():
+    special = {"cls": 101, "sep": 102, "pad": 0, "unk": 100, "mask": 103}
+    special_ids = transfer.special_token_ids(special)
     rows = {"le": np.full(4, 1.0), "chien": np.full(4, 2.0)}
     split = transfer.Tokenization().split
     inputs = transfer.word_inputs(
-        [split("Le chien miaule"), split("chien chien le " * 5)],
-        rows,
-        np.zeros((len(special_ids), 4)),
-        special_ids,
-        tokenizer,
-        8,
+        [split("Le chien miaule"), split("chien chien le " * 5)], rows, np.zeros((len(special_ids), 4)), special, 8
     )
     n = len(special_ids)
-    cls, sep, unk = (
-        special_ids.index(i) for i in (tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.unk_token_id)
-    )
+    cls, sep, unk = (special_ids.index(special[name]) for name in ("cls", "sep", "unk"))
     assert inputs.encoded[0] == [cls, n + 0, n + 1, unk, sep]
     assert len(inputs.encoded[1]) == 8 and inputs.encoded[1][-1] == sep  # truncated to max_length
     assert inputs.table.shape == (n + 2, 4) and (inputs.table[n + 1] == 2.0).all()

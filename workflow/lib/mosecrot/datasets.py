@@ -94,7 +94,9 @@ def load_huggingface_dataset(spec: dict, lang: str, splits: list[str]) -> pd.Dat
     for split in splits:
         hub_split = spec.get("split_names", {}).get(split, split)
         try:
-            data = datasets.load_dataset(spec["name"], config_name, split=hub_split, revision=spec.get("revision") or None)
+            data = datasets.load_dataset(
+                spec["name"], config_name, split=hub_split, revision=spec.get("revision") or None
+            )
         except Exception as error:  # the hub raises many types
             raise PipelineInputError(
                 f"cannot load {spec['name']}/{config_name} split {hub_split} for {lang}: {error}"

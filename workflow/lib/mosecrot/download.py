@@ -8,6 +8,8 @@ checks as downloads.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import time
 import urllib.error
@@ -15,7 +17,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from mosecrot.io import PipelineInputError, atomic_path, sha256_file, write_json
+from mosecrot.io import PipelineInputError, sha256_file, write_json
 
 log = logging.getLogger(__name__)
 
@@ -111,24 +113,39 @@ def download(
     backoff_s: float = 2.0,
     timeout_s: float = 60.0,
 ) -> dict:
-    """Fetch `url` to `dest` atomically; verify `sha256` if given; write a manifest.
+    """Fetch `url` to `dest`; verify `sha256` if given; write a manifest. Returns it.
 
-    An interrupted transfer (fewer bytes than Content-Length) is retried and never
-    renamed onto `dest`. Returns the manifest dict.
-    """
+    Bytes go to `<dest>.part` first, renamed onto `dest` only when complete (and verified):
+    a rerun never trusts a half-written file. A broken transfer resumes where it stopped
+    (HTTP Range), on the next attempt and on the next run of the job; a resumed file that
+    fails its checksum is downloaded again from byte 0. Files on the Hugging Face hub go
+    through huggingface_hub (resume, etag checks)."""
     dest = Path(dest)
+    partial = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    hub = hub_file(url)
     last_error: Exception | None = None
+    attempt = 0
     for attempt in range(1, retries + 1):
         try:
-            with atomic_path(dest) as tmp:
-                _fetch(url, tmp, timeout_s)
-                digest = sha256_file(tmp)
-                if sha256 and digest.lower() != sha256.lower():
-                    raise ChecksumError(
-                        f"checksum mismatch for {url}: expected sha256 {sha256}, got {digest}; "
-                        "the file is corrupt or the config's checksum is outdated"
-                    )
-                size = tmp.stat().st_size
+            if hub:
+                _fetch_hub(*hub, partial)
+            else:
+                _fetch(url, partial, timeout_s)
+            digest = sha256_file(partial)
+            if sha256 and digest.lower() != sha256.lower():
+                resumed = partial.stat().st_size
+                partial.unlink()
+                raise ChecksumError(
+                    f"checksum mismatch for {url}: expected sha256 {sha256}, got {digest} ({resumed} bytes); "
+                    "the file is corrupt or the config's checksum is outdated"
+                )
+        except ChecksumError as error:
+            last_error = error
+            if attempt == retries:
+                raise
+            log.warning("%s; downloading it again from the start", error)
+            continue
         except (OSError, urllib.error.URLError) as error:
             last_error = error
             if _is_permanent(error) or attempt == retries:
@@ -137,6 +154,8 @@ def download(
             log.warning("download of %s failed (%s); retry %d in %.1f s", url, error, attempt, wait)
             time.sleep(wait)
             continue
+        size = partial.stat().st_size
+        os.replace(partial, dest)
         record = {"url": url, "bytes": size, "sha256": digest, "sha256_verified": bool(sha256)}
         if manifest is not None:
             write_json(manifest, record)
@@ -157,26 +176,86 @@ class IncompleteDownload(OSError):
     pass
 
 
+_HUB = re.compile(r"^https://huggingface\.co/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/(?P<path>.+)$")
+
+
+def hub_file(url: str) -> tuple[str, str, str] | None:
+    """(repo id, revision, path in the repo) of a Hugging Face hub file URL, else None."""
+    match = _HUB.match(url)
+    return (match["repo"], match["revision"], match["path"]) if match else None
+
+
+def _fetch_hub(repo: str, revision: str, filename: str, partial: Path) -> None:
+    from huggingface_hub import hf_hub_download
+
+    local = hf_hub_download(repo, filename, revision=revision)  # resumes into, and checks, its cache
+    shutil.copyfile(local, partial)
+
+
 def _is_permanent(error: Exception) -> bool:
     if isinstance(error, urllib.error.HTTPError):
         return 400 <= error.code < 500 and error.code not in (408, 429)
     return isinstance(error, FileNotFoundError)
 
 
-def _fetch(url: str, dest: Path, timeout_s: float) -> None:
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+def _fetch(url: str, partial: Path, timeout_s: float) -> None:
+    """Bring `partial` to the whole file: copy a file:// URL; over HTTP, ask for the bytes
+    after what `partial` already holds. Raises IncompleteDownload on a short transfer."""
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         source = Path(urllib.request.url2pathname(parsed.path))
         if not source.is_file():
             raise FileNotFoundError(f"local file {source} does not exist")
-        shutil.copyfile(source, dest)
+        shutil.copyfile(source, partial)
         return
-    request = urllib.request.Request(url, headers={"User-Agent": "mosecrot-pipeline"})
-    with urllib.request.urlopen(request, timeout=timeout_s) as response, open(dest, "wb") as out:
-        expected = response.headers.get("Content-Length")
-        received = 0
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-            received += len(chunk)
-        if expected is not None and received != int(expected):
-            raise IncompleteDownload(f"transfer interrupted: {received} of {expected} bytes")
+    have = partial.stat().st_size if partial.exists() else 0
+    headers = {"User-Agent": "mosecrot-pipeline"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    try:
+        response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout_s)
+    except urllib.error.HTTPError as error:
+        if error.code == 416 and have:  # nothing after what we have: the file is complete
+            return
+        raise
+    with response:
+        total, start = _expected_size(response, have)
+        if start == 0 and have:
+            log.info("%s: the server does not resume; downloading from the start", url)
+        elif have:
+            log.info("%s: resuming after %d bytes", url, have)
+        with open(partial, "r+b" if start else "wb") as out:
+            out.seek(start)
+            out.truncate()
+            _copy_with_progress(response, out, url, start, total)
+        received = partial.stat().st_size
+        if total is not None and received != total:
+            raise IncompleteDownload(f"transfer interrupted: {received} of {total} bytes")
+
+
+def _expected_size(response, have: int) -> tuple[int | None, int]:
+    """(total size of the file, offset this response starts at)."""
+    if response.status == 206:
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if match and int(match[1]) == have:
+            return (None if match[3] == "*" else int(match[3])), have
+        raise IncompleteDownload(f"unexpected Content-Range {response.headers.get('Content-Range')!r}")
+    length = response.headers.get("Content-Length")
+    return (int(length) if length is not None else None), 0
+
+
+def _copy_with_progress(response, out, url: str, start: int, total: int | None, every_s: float = 10.0) -> None:
+    """Copy in 1 MiB chunks, logging bytes, percent and rate (the rule log shows progress)."""
+    began = last = time.monotonic()
+    done = start
+    while chunk := response.read(1 << 20):
+        out.write(chunk)
+        done += len(chunk)
+        now = time.monotonic()
+        if now - last >= every_s:
+            last = now
+            share = f" ({100 * done / total:.1f}% of {total})" if total else ""
+            log.info("%s: %d bytes%s, %.1f MB/s", url, done, share, (done - start) / (now - began) / 1e6)

@@ -43,27 +43,32 @@ def pack_debian_freedict(index: str, out: str) -> None:
 def fetch_model(
     out: str, kind: str, package: str = "", path: str = "", model_id: str = "", revision: str = "main"
 ) -> None:
-    """Put a model directory at `out`: hub snapshot, local directory or package directory."""
+    """Put a model directory at `out`: hub snapshot, local directory or package directory.
+    Hub files go through huggingface_hub's cache (interrupted downloads resume, etags are
+    checked; with HF_HUB_OFFLINE=1 a cached snapshot is used as is)."""
     if kind == "huggingface":
         from huggingface_hub import snapshot_download
 
-        with atomic_dir(out) as tmp:
-            snapshot_download(
-                model_id,
-                revision=revision,
-                local_dir=tmp,
-                allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"],
+        try:
+            source = Path(
+                snapshot_download(
+                    model_id, revision=revision, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"]
+                )
             )
-        return
-    if kind == "package":
+        except Exception as error:  # the hub raises many types
+            raise PipelineInputError(
+                f"cannot fetch {model_id}@{revision} from the Hugging Face hub ({type(error).__name__}: {error}); "
+                "check the id and revision, your network, or use models.*.kind: local"
+            ) from None
+    elif kind == "package":
         from mosecrot.io import package_dir
 
         source = package_dir(package) / path
     else:
         source = Path(path)
-    if not (source / "config.json").exists():
+    if not (source / "config.json").exists() or not (source / "model.safetensors").exists():
         raise PipelineInputError(
-            f"{source}: no model here (config.json missing); fix models.*.path in the config"
+            f"{source}: no model here (config.json or model.safetensors missing); fix models.*.path in the config"
             + (f" or install the package {package}" if kind == "package" else "")
         )
     with atomic_dir(out) as tmp:
@@ -135,17 +140,18 @@ def dataset_labels(table: str, out: str) -> None:
 
 
 def plm_vocabulary(model_dir: str) -> tuple[dict[str, int], set[str], np.ndarray]:
-    """(token -> id, special tokens, input embedding matrix) of a model directory."""
-    from safetensors import safe_open
-    from transformers import AutoTokenizer
+    """(token -> id, special tokens, input embedding matrix) of a model directory, read from
+    its tokenizer.json and safetensors (no transformers import: these jobs are short)."""
+    from tokenizers import Tokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    vocab = tokenizer.get_vocab()
-    specials = set(tokenizer.all_special_tokens)
-    with safe_open(str(Path(model_dir) / "model.safetensors"), "np") as handle:
-        name = next(k for k in handle.keys() if k.endswith("word_embeddings.weight"))  # noqa: SIM118 (not a dict)
-        embeddings = handle.get_tensor(name).astype(np.float32)
-    return vocab, specials, embeddings
+    from mosecrot.inference import word_embeddings
+
+    path = Path(model_dir) / "tokenizer.json"
+    if not path.exists():
+        raise PipelineInputError(f"{model_dir}: no tokenizer.json; the model directory needs a fast tokenizer")
+    tokenizer = Tokenizer.from_file(str(path))
+    specials = {token.content for token in tokenizer.get_added_tokens_decoder().values() if token.special}
+    return tokenizer.get_vocab(with_added_tokens=True), specials, word_embeddings(model_dir)
 
 
 def _tokens_by_id(plm_vocab: dict[str, int], size: int) -> list[str]:
@@ -607,10 +613,10 @@ def evaluate(
     """One fine-tuned model on one test set. Word-level methods swap the embedding layer
     for [fine-tuned special rows; target rows of the words the test set uses]; the others
     read raw text with the model's own tokenizer. The per-example predictions are kept
-    for the paired significance tests."""
+    for the paired significance tests. (No transformers import on the CPU: inference.py.)"""
     import torch
 
-    from mosecrot import train, transfer
+    from mosecrot import inference, train, transfer
     from mosecrot.metrics import classification_report
 
     train.configure_determinism(settings.get("deterministic", False))
@@ -618,8 +624,8 @@ def evaluate(
     labels = read_json(labels_path)
     test = datasets.read_table(Path(table), "test")
     datasets.check_table(test, Path(table).stem, Path(table).parent.name, ["test"], labels)
-    train.seed_everything(seed)
-    classifier, tokenizer = train.load_classifier(model, labels)
+    classifier = inference.Classifier(model, str(train.pick_device(settings.get("device", "auto"))))
+    special = inference.special_ids(model)
     kind = settings["kind"]
     texts = test["text"].tolist()
     extra: dict = {}
@@ -629,7 +635,7 @@ def evaluate(
         positions = _word_positions(word_lists, vectors_vocab)
         rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         if kind == "rr" and settings.get("tuned"):
-            word_rows = _tuned_target_rows(neighbours, anchors_path, source_rows, plm, classifier, rows)
+            word_rows = _tuned_target_rows(neighbours, anchors_path, source_rows, plm, classifier.table, rows)
         else:
             word_rows = np.asarray(np.load(target, mmap_mode="r")[rows], dtype=np.float32)
         rows_for = dict(zip(positions, word_rows))
@@ -637,25 +643,21 @@ def evaluate(
             extra = _add_subword_rows(
                 rows_for, word_lists, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, bin_path
             )
-        special_ids = transfer.special_token_ids(tokenizer)
-        special_rows = classifier.get_input_embeddings().weight.detach().cpu().numpy()[special_ids]
-        inputs = transfer.word_inputs(
-            word_lists, rows_for, special_rows, special_ids, tokenizer, settings["max_length"]
-        )
-        train.set_input_embeddings(classifier, inputs.table)
-        encoded, pad_id, unknown_rate = inputs.encoded, inputs.pad_row, inputs.unknown_rate
+        special_rows = classifier.table[transfer.special_token_ids(special)]
+        inputs = transfer.word_inputs(word_lists, rows_for, special_rows, special, settings["max_length"])
+        predicted_ids = classifier.predict(inputs.encoded, inputs.table, inputs.pad_row)
+        unknown_rate = inputs.unknown_rate
         extra["tokenization"] = tokenization.record()
     else:  # multilingual, no-swap, original, and English with the model's own embeddings
-        encoded = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))(texts)
-        pad_id = tokenizer.pad_token_id
-        unk = tokenizer.unk_token_id
+        encoded = inference.text_encoder(model, settings["max_length"], settings.get("text_prefix", ""))(texts)
+        predicted_ids = classifier.predict(encoded, pad_row=special["pad"])
         n_tokens = sum(len(ids) - 2 for ids in encoded)
-        unknown_rate = sum(i == unk for ids in encoded for i in ids) / max(n_tokens, 1)
-    classifier.to(train.pick_device(settings.get("device", "auto")))
-    predicted = [labels[i] for i in train.predict(classifier, encoded, pad_id)]
+        unknown_rate = sum(i == special["unk"] for ids in encoded for i in ids) / max(n_tokens, 1)
+    predicted = [labels[i] for i in predicted_ids]
     gold = test["label"].tolist()
     report = classification_report(gold, predicted, labels)
     training_info = read_json(Path(model) / "training.json")
+    kept = ("selected_epoch", "dev_macro_f1", "dev_loss", "embedding_drift", "seconds", "pooling", "curve")
     result = {
         "dataset": Path(table).parent.name,
         "language": Path(table).stem,
@@ -667,9 +669,8 @@ def evaluate(
         "anchors": read_json(diagnostics)["anchors"]
         if diagnostics
         else (len(anchors_lib.read_anchors(anchors_path)) if anchors_path else None),
-        "training": {
-            k: training_info.get(k) for k in ("selected_epoch", "dev_macro_f1", "embedding_drift", "seconds", "pooling")
-        },
+        "training": {k: training_info.get(k) for k in kept},
+        "inference": "torchscript trace" if classifier.traced else "transformers",
         **extra,
         "gold": gold,
         "predicted": predicted,
@@ -688,7 +689,7 @@ def _word_positions(word_lists: list[list[str]], vocab_path: str) -> dict[str, i
 
 
 def _tuned_target_rows(
-    neighbours_path: str, anchors_path: str, source_path: str, plm: str, classifier, word_rows: np.ndarray
+    neighbours_path: str, anchors_path: str, source_path: str, plm: str, tuned_table: np.ndarray, word_rows: np.ndarray
 ) -> np.ndarray:
     """F_t (of the target words at `word_rows`) rebuilt from the anchors' original rows plus
     what fine-tuning changed in them: E_s[a] + (T[a] - F_s[a]), where T is the fine-tuned
@@ -699,11 +700,11 @@ def _tuned_target_rows(
         raise PipelineInputError(
             f"{neighbours_path}: the -tuned variant needs a numeric k (k = all keeps no neighbours)"
         )
+    from mosecrot.inference import word_embeddings
+
     token_ids = [a.token_id for a in anchors_lib.read_anchors(anchors_path)]
-    tuned = classifier.get_input_embeddings().weight.detach().cpu().numpy()[token_ids]
     stitched = np.load(source_path, mmap_mode="r")[token_ids]
-    _, _, original = plm_vocabulary(plm)
-    updated = original[token_ids] + (tuned - stitched)
+    updated = word_embeddings(plm)[token_ids] + (tuned_table[token_ids] - stitched)
     return relrep.Neighbours(stored["indices"][word_rows], stored["weights"][word_rows]).combine(updated)
 
 
@@ -718,9 +719,10 @@ def _add_subword_rows(
         raise PipelineInputError(f"unknown_words: subword is not available for method kind {kind}")
     oov_vectors = vectors.SubwordVectors(bin_path)(unknown)
     known = vectors.load_cache(vectors_matrix, vectors_vocab)
+    from mosecrot.inference import word_embeddings
+
     anchor_list = anchors_lib.read_anchors(anchors_path)
-    _, _, embeddings = plm_vocabulary(plm)
-    anchor_rows = embeddings[[a.token_id for a in anchor_list]]
+    anchor_rows = word_embeddings(plm)[[a.token_id for a in anchor_list]]
     a_t = np.asarray(known.matrix[[a.target_row for a in anchor_list]])
     if kind == "rr":
         rr = settings["relrep"]

@@ -56,6 +56,7 @@ class TrainSettings:
 
 
 def seed_everything(seed: int) -> None:
+    """Seed every RNG a fine-tuning draws from, and ask for deterministic kernels."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -107,13 +108,59 @@ class SequenceClassifier(torch.nn.Module):
         self.encoder.set_input_embeddings(table)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return self.classify(self.encoder(input_ids=input_ids, attention_mask=attention_mask), attention_mask)
+
+    def forward_embedded(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits from word embeddings already looked up (any table)."""
+        return self.classify(self.encoder(inputs_embeds=inputs_embeds, attention_mask=attention_mask), attention_mask)
+
+    def classify(self, output, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.pooling == "cls":
             pooled = output.pooler_output
         else:
             weights = attention_mask.unsqueeze(-1).to(output.last_hidden_state.dtype)
             pooled = (output.last_hidden_state * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         return self.head(self.dropout(pooled))
+
+
+class EmbeddedInputs(torch.nn.Module):
+    """The classifier below its word-embedding lookup: (inputs_embeds, mask) -> logits."""
+
+    def __init__(self, classifier: SequenceClassifier):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.classifier.forward_embedded(inputs_embeds, attention_mask)
+
+
+def trace_classifier(model: SequenceClassifier, path: str | Path, seed: int = 0) -> None:
+    """Save a TorchScript trace of the model below its embedding lookup (see inference.py),
+    after checking it against the model on batches of other shapes, with and without
+    padding: a trace that baked in a shape never gets written."""
+    model = copy.deepcopy(model).cpu().eval()
+    body = EmbeddedInputs(model).eval()
+    table = model.get_input_embeddings().weight.detach()
+    generator = torch.Generator().manual_seed(seed)
+
+    def batch(lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(lengths)
+        ids = torch.randint(0, table.shape[0], (len(lengths), width), generator=generator)
+        mask = (torch.arange(width)[None, :] < torch.tensor(lengths)[:, None]).long()
+        return table[ids], mask
+
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings: the trace is checked right below instead
+        traced = torch.jit.trace(body, batch([7, 4, 2]), check_trace=False)
+        for lengths in ([12, 3, 9, 1], [5, 5], [1]):
+            embeds, mask = batch(lengths)
+            gap = float((traced(embeds, mask) - body(embeds, mask)).abs().max())
+            if gap > 1e-4:
+                raise RuntimeError(f"the TorchScript trace differs from the model by {gap} on lengths {lengths}")
+    with atomic_path(path) as tmp:
+        traced.save(str(tmp))
 
 
 def resolve_pooling(model_dir: str | Path, requested: str = "auto") -> str:
@@ -176,14 +223,19 @@ def load_classifier(model_dir: str | Path, labels: list[str], pooling: str = "au
 
 
 def save_classifier(model: SequenceClassifier, tokenizer, labels: list[str], out_dir: str | Path) -> None:
-    """A transformers model directory for the encoder, plus the head and its settings."""
+    """A transformers model directory for the encoder, plus the head, its settings, the
+    tokenizer's special ids, and the TorchScript trace evaluation runs on the CPU."""
     from safetensors.torch import save_file
+
+    from mosecrot.inference import TRACE_FILE
 
     out_dir = Path(out_dir)
     model.encoder.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}, str(out_dir / HEAD_FILE))
-    write_json(out_dir / HEAD_CONFIG, {"labels": list(labels), "pooling": model.pooling})
+    special = {name: getattr(tokenizer, f"{name}_token_id") for name in ("cls", "sep", "pad", "unk", "mask")}
+    write_json(out_dir / HEAD_CONFIG, {"labels": list(labels), "pooling": model.pooling, "special_ids": special})
+    trace_classifier(model, out_dir / TRACE_FILE)
 
 
 def plm_encoder(tokenizer, max_length: int, prefix: str = "") -> Encoder:

@@ -88,16 +88,11 @@ def _jieba_words(text: str) -> list[str]:
     return [w for w in jieba.lcut(text) if w.strip()]
 
 
-def special_token_ids(tokenizer) -> list[int]:
-    """The PLM's special tokens whose own (fine-tuned) rows the target table keeps."""
-    ids = [
-        tokenizer.cls_token_id,
-        tokenizer.sep_token_id,
-        tokenizer.pad_token_id,
-        tokenizer.unk_token_id,
-        tokenizer.mask_token_id,
-    ]
-    return list(dict.fromkeys(i for i in ids if i is not None))
+def special_token_ids(special: dict[str, int | None]) -> list[int]:
+    """The PLM's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK]) whose own fine-tuned
+    rows the target table keeps, from a {name: id} map (inference.special_ids)."""
+    names = ("cls", "sep", "pad", "unk", "mask")
+    return list(dict.fromkeys(special[name] for name in names if special.get(name) is not None))
 
 
 @dataclass
@@ -120,18 +115,15 @@ def word_inputs(
     word_lists: list[list[str]],
     rows_for: dict[str, np.ndarray],
     special_rows: np.ndarray,
-    special_ids: list[int],
-    tokenizer,
+    special: dict[str, int | None],
     max_length: int,
 ) -> WordInputs:
-    """`rows_for` holds a row for every word that has one; the others read the [UNK] row.
-    The unknown-word rate counts every word of the texts (before truncation)."""
+    """`special_rows` are the rows of special_token_ids(special), in that order; `rows_for`
+    holds a row for every word that has one; the others read the [UNK] row. The
+    unknown-word rate counts every word of the texts (before truncation)."""
+    special_ids = special_token_ids(special)
     position = {token_id: row for row, token_id in enumerate(special_ids)}
-    cls, sep, unk = (
-        position[tokenizer.cls_token_id],
-        position[tokenizer.sep_token_id],
-        position[tokenizer.unk_token_id],
-    )
+    cls, sep, unk = (position[special["cls"]], position[special["sep"]], position[special["unk"]])
     index: dict[str, int] = {}
     rows: list[np.ndarray] = []
     encoded, words, unknown = [], 0, 0
@@ -152,7 +144,7 @@ def word_inputs(
     table = np.vstack(
         [np.asarray(special_rows, dtype=np.float32), np.asarray(rows, dtype=np.float32).reshape(-1, width)]
     )
-    return WordInputs(table, encoded, position[tokenizer.pad_token_id], words, unknown)
+    return WordInputs(table, encoded, position[special["pad"]], words, unknown)
 
 
 # --------------------------------------------------------------------------- LR baseline

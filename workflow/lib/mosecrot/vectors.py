@@ -385,7 +385,8 @@ def export_spacy_vectors(vocab_dir: str | Path, lang: str, out_path: str | Path,
     if mode == "floret":
         if top_n is None:
             raise PipelineInputError(
-                f"{vocab_dir}: a floret table gives a vector for any word; set vectors.top_n to choose how many to export"
+                f"{vocab_dir}: a floret table gives a vector for any word; "
+                "set vectors.top_n to choose how many to export"
             )
         candidates = [w for w in top_n_list(lang, top_n * 2) if w.isalpha() and w == w.lower()]
         words = candidates[:top_n]
