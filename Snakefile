@@ -23,7 +23,12 @@ onsuccess:
 
 
 onerror:
-    print(f"A job failed: its log under logs/{RUN}/ names the file or language and what to do.")
+    print(
+        "A job failed. Its log file (Snakemake prints its path above, under 'log:') says why: "
+        f"logs/{RUN}/ for this run's stages, logs/download/, logs/models/, logs/prepare/ and "
+        "logs/decompress/ for the shared resources. Bad input names the file, the line or the "
+        "language and what to do; anything unexpected is logged with its traceback."
+    )
 
 
 rule all:

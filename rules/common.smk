@@ -10,7 +10,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "lib"))
 from mosecrot import plan  # noqa: E402
 from mosecrot.download import filename_from_url, resolve_url  # noqa: E402
 from mosecrot.lexicon import debian_dictd_dir  # noqa: E402
-from mosecrot.io import package_dir  # noqa: E402
 
 # Strict first (one line per problem, naming the key), then Snakemake fills the defaults,
 # then the cross-field checks the schema cannot express.
@@ -130,21 +129,6 @@ def raw_vectors(wildcards):
 
 def tokenization(lang):
     return canonical(VECTOR_SOURCES[lang]["tokenization"])
-
-
-def spacy_vocab_dir(wildcards):
-    spec = VECTOR_SOURCES[wildcards.lang]
-    return str(package_path(spec["package"], spec["path"]))
-
-
-def package_path(package, relative):
-    return str(package_dir(package) / relative)
-
-
-def intents_dir(wildcards):
-    if config["datasets"][wildcards.dataset].get("kind") != "intents":
-        return ""
-    return package_path("home_assistant_intents", "data")
 
 
 def lexicon_sources(lang):

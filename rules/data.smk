@@ -10,9 +10,10 @@ rule cache_vectors:
         f"logs/{RUN}/vectors/{{lang}}.log",
     benchmark:
         f"benchmarks/{RUN}/vectors/{{lang}}.tsv"
+    priority: 10
     conda:
         "../envs/download.yaml"
-    threads: 2
+    threads: config["compute"]["relrep_threads"]
     resources:
         mem_mb=scaled(8000),
         runtime=scaled(30),
@@ -53,7 +54,6 @@ rule prepare_dataset:
     params:
         spec=dataset_spec,
         splits=dataset_splits,
-        intents_dir=intents_dir,
     script:
         "../workflow/scripts/prepare_dataset.py"
 
@@ -72,7 +72,6 @@ rule prepare_hub_dataset:
     params:
         spec=dataset_spec,
         splits=dataset_splits,
-        intents_dir="",
     script:
         "../workflow/scripts/prepare_dataset.py"
 

@@ -13,6 +13,7 @@ rule select_anchors:
         stats=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.stats.json",
     log:
         f"logs/{RUN}/anchors/{{lang}}/{{anchor_set}}.log",
+    priority: 10
     conda:
         "../envs/search.yaml"
     params:
@@ -34,9 +35,10 @@ rule build_relative_embeddings:
         f"logs/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.log",
     benchmark:
         f"benchmarks/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.tsv"
+    priority: 10
     conda:
         "../envs/search.yaml"
-    threads: 2
+    threads: config["compute"]["relrep_threads"]
     resources:
         gpu=config["compute"]["relrep_gpus"],
         mem_mb=scaled(config["compute"]["relrep_mem_mb"]),
@@ -58,6 +60,7 @@ rule build_linear_map:
         diagnostics=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.json",
     log:
         f"logs/{RUN}/linear/{{lang}}/{{linear_map}}.log",
+    priority: 10
     conda:
         "../envs/search.yaml"
     resources:
@@ -78,6 +81,7 @@ rule align_static_spaces:
         diagnostics=f"results/{RUN}/aligned/{{lang}}/diagnostics.json",
     log:
         f"logs/{RUN}/aligned/{{lang}}.log",
+    priority: 10
     conda:
         "../envs/search.yaml"
     script:
@@ -94,9 +98,10 @@ rule build_peer_embeddings:
         f"logs/{RUN}/peers/{{lang}}/{{peer}}.log",
     benchmark:
         f"benchmarks/{RUN}/peers/{{lang}}/{{peer}}.tsv"
+    priority: 10
     conda:
         "../envs/search.yaml"
-    threads: 2
+    threads: config["compute"]["relrep_threads"]
     resources:
         gpu=config["compute"]["relrep_gpus"],
         mem_mb=scaled(config["compute"]["relrep_mem_mb"]),

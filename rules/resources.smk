@@ -41,10 +41,12 @@ rule export_spacy_vectors:
         "resources/prepared/vectors/{lang}.vec",
     log:
         "logs/prepare/spacy_vectors/{lang}.log",
+    priority: 10
     conda:
         "../envs/download.yaml"
     params:
-        vocab_dir=spacy_vocab_dir,
+        package=lambda wildcards: VECTOR_SOURCES[wildcards.lang]["package"],
+        path=lambda wildcards: VECTOR_SOURCES[wildcards.lang]["path"],
         top_n=config["vectors"]["top_n"],
     script:
         "../workflow/scripts/export_spacy_vectors.py"

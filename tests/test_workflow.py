@@ -4,6 +4,7 @@ run of the tiny config (real MiniLM, e5, spaCy vectors, FreeDict, intents)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, SNAKEMAKE, run_snakemake
 
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
@@ -163,21 +164,11 @@ def tiny_run(tmp_path_factory):
 
 @pytest.mark.e2e
 def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
+    from mosecrot import analysis
+
     results = tiny_run / "results" / "tiny"
     summary = pd.read_csv(results / "tables" / "summary.csv")
-    assert list(summary.columns) == [
-        "dataset",
-        "language",
-        "method",
-        "zero_shot",
-        "n_seeds",
-        "macro_f1_mean",
-        "macro_f1_sd",
-        "accuracy_mean",
-        "chance_macro_f1",
-        "anchors",
-        "oov_rate",
-    ]
+    assert list(summary.columns) == analysis.SUMMARY_COLUMNS
     fr = summary[summary["language"] == "fr"].set_index("method")
     assert {
         "rr-standard",
@@ -189,17 +180,43 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
         "rr-standard-tuned",
         "rr-standard-kall",
         "rr-standard-ar100",
+        "wechsel",
+        "focus",
+        "rr-standard-aligned",
     } <= set(fr.index)
     assert not fr.loc["lr", "zero_shot"] and fr.loc["rr-standard", "zero_shot"]
     assert fr.loc["rr-standard", "anchors"] == 400 and fr.loc["rr-standard-ar100", "anchors"] == 100
+    assert (fr["macro_f1_ci_low"] <= fr["macro_f1_mean"] + 1e-9).all() and (
+        fr["macro_f1_mean"] <= fr["macro_f1_ci_high"] + 1e-9
+    ).all()
+    claims = pd.read_csv(results / "tables" / "claims.csv")
+    assert {"rr-standard beats LS", "rr-sparsemax beats LS", "WECHSEL beats rr-standard"} <= set(claims["claim"])
+    assert set(claims["verdict"]) <= {"supported", "contradicted", "not significant"}
+    assert (claims["p_holm"] >= claims["p_value"]).all()
+    costs = pd.read_csv(results / "tables" / "costs.csv").set_index("method")
+    row = costs.loc["rr-standard"]
+    assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - row["stitched_english_f1"])
+    assert costs.loc["ls", "stitching_cost"] == 0  # keeps the original embeddings on English
     readme = (results / "README.md").read_text()
-    assert "RR beats the LS baseline" in readme and "| rr-standard |" in readme
-    for name in ("bars", "sweep_k", "sweep_anchors", "gain", "drift"):
+    assert readme.index("## What this run shows") < readme.index("| rr-standard |")
+    assert "paired comparisons (Holm-corrected" in readme and "Where the loss comes from" in readme
+    for name in ("bars", "sweep_k", "sweep_anchors", "gain", "drift", "costs", "curves"):
         assert (results / "plots" / "intents" / f"{name}.png").stat().st_size > 5000
         assert (results / "plots" / "intents" / f"{name}.pdf").exists()
     evaluation = json.loads((results / "eval/intents/fr/rr-standard/seed0.json").read_text())
     assert evaluation["provenance"]["settings"]["seed"] == 0 and "torch" in evaluation["provenance"]["versions"]
-    assert evaluation["n_examples"] > 0 and 0 <= evaluation["unknown_word_rate"] < 1
+    assert evaluation["n_examples"] == len(evaluation["gold"]) == len(evaluation["predicted"]) > 0
+    assert 0 <= evaluation["unknown_word_rate"] < 1 and evaluation["inference"] == "torchscript trace"
+    assert evaluation["tokenization"]["punctuation"] == "drop" and evaluation["training"]["pooling"] == "mean"
+    english = json.loads((results / "eval_english/intents/fr/rr-standard/seed0.json").read_text())
+    assert english["language"] == "en" and english["trained_for"] == "fr" and english["training"]["curve"]
+    anchors = json.loads((results / "anchors/fr/main.stats.json").read_text())
+    assert anchors["held_out"] > 0 and "anchors_removed_sharing_held_out_english" in anchors
+    assert "pairs_lost_to_vectors_top_n" in anchors
+    diagnostics = json.loads((results / "relrep/fr/standard-k20-main-plm/diagnostics.json").read_text())
+    assert diagnostics["target"]["mean_effective_k"] <= 20 and diagnostics["distinct_english_anchors"] <= 400
+    focus = json.loads((results / "peers/fr/focus.json").read_text())
+    assert focus["overlap"] > 100 and focus["lexicon_induction"]["pairs"] > 0
 
 
 @pytest.mark.e2e
@@ -217,7 +234,7 @@ def test_same_seed_gives_identical_metrics(tiny_run):
         "--configfile", str(TINY), "--directory", str(tiny_run), "--cores", "2", target, "--forcerun", "finetune"
     )
     second = json.loads((tiny_run / target).read_text())
-    for key in ("macro_f1", "accuracy", "confusion_matrix", "per_class_f1"):
+    for key in ("macro_f1", "accuracy", "confusion_matrix", "per_class_f1", "predicted"):
         assert first[key] == second[key]
 
 
@@ -259,6 +276,78 @@ def test_html_report_shows_every_plot(tiny_run):
     report = tiny_run / "report.html"
     run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--report", str(report))
     text = report.read_text(errors="replace")
-    for name in ("bars.png", "sweep_k.png", "sweep_anchors.png", "gain.png", "drift.png", "README.md"):
+    for name in ("bars.png", "sweep_k.png", "sweep_anchors.png", "gain.png", "drift.png", "costs.png", "curves.png"):
         assert name in text
+    assert "README.md" in text and "claims.md" in text
     shutil.rmtree(tiny_run / ".snakemake" / "log", ignore_errors=True)
+
+
+def test_make_demo_leaves_the_tree_clean():
+    """make demo writes only git-ignored paths (results/, resources/, logs/, benchmarks/,
+    .snakemake/): the README's findings are copied by `make readme-findings`, on purpose."""
+    commands = subprocess.run(
+        ["make", "-n", "demo", "STAMP=Makefile"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert commands and all("snakemake" in line for line in commands), commands
+    assert not any("readme_findings" in line or "README.md" in line for line in commands)
+    for path in ("results/demo/x", "resources/x", "logs/demo/x", "benchmarks/demo/x", ".snakemake/x"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+def test_hub_model_kind_from_a_local_snapshot(tmp_path, minilm_dir):
+    """kind huggingface through the real rule, offline, from a hub cache holding the snapshot
+    of a pinned commit (as huggingface_hub leaves it after a download)."""
+    commit = "1234567890abcdef1234567890abcdef12345678"
+    repo = tmp_path / "hub" / "models--sentence-transformers--all-MiniLM-L6-v2"
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(minilm_dir, snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    config = yaml.safe_load(TINY.read_text())
+    config["models"]["source"] = {
+        "kind": "huggingface",
+        "id": "sentence-transformers/all-MiniLM-L6-v2",
+        "revision": commit,
+        "casing": ["lower"],
+    }
+    configfile = tmp_path / "hub.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    target = f"resources/models/huggingface/sentence-transformers--all-MiniLM-L6-v2--{commit}"
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [
+            *SNAKEMAKE,
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            str(configfile),
+            "--directory",
+            str(tmp_path),
+            "--cores",
+            "1",
+            target,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    fetched = tmp_path / target
+    assert (fetched / "model.safetensors").read_bytes() == (minilm_dir / "model.safetensors").read_bytes()
+    assert (fetched / "tokenizer.json").exists()
+
+
+@pytest.mark.e2e
+def test_checkpoints_can_be_temporary(tmp_path):
+    """training.keep_checkpoints: false deletes each fine-tuned model once the evaluations
+    that read it are done (the paper run's checkpoints would take ~160 GB)."""
+    config = yaml.safe_load(TINY.read_text())
+    config["training"]["keep_checkpoints"] = False
+    config["training"]["epochs"] = 1
+    configfile = tmp_path / "temp.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    target = "results/tiny/eval/intents/fr/no-swap/seed0.json"
+    run_snakemake("--configfile", str(configfile), "--directory", str(tmp_path), "--cores", "2", target)
+    assert (tmp_path / target).exists()
+    assert not (tmp_path / "results/tiny/models/intents/en/original/seed0").exists()

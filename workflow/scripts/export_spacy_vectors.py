@@ -11,7 +11,8 @@ from mosecrot.io import run_rule
 run_rule(
     snakemake.log[0],
     stages.export_spacy_vectors,
-    vocab_dir=snakemake.params.vocab_dir,
+    package=snakemake.params.package,
+    path=snakemake.params.path,
     lang=snakemake.wildcards.lang,
     out=snakemake.output[0],
     top_n=snakemake.params.top_n,

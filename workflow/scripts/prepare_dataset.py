@@ -16,5 +16,4 @@ run_rule(
     lang=snakemake.wildcards.lang,
     splits=snakemake.params.splits,
     out=snakemake.output.table,
-    intents_dir=snakemake.params.intents_dir,
 )

@@ -419,40 +419,38 @@ def _verdict_counts(rows: pd.DataFrame) -> str:
 
 
 def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.DataFrame, alpha: float) -> str:
-    """The opening paragraph: what the tests say, the stitching/transfer split, and the
-    best stitched method per language against the multilingual baseline."""
-    sentences = []
+    """The opening paragraph: what the tests say (one line per claim; the numbers are in
+    the claims table), where the loss comes from, and the best stitched method per language
+    against the multilingual baseline."""
+    lines = []
     if not claims.empty:
-        sentences.append(
-            f"Of {len(claims)} paired comparisons (Holm-corrected, alpha = {alpha}), {_verdict_counts(claims)}."
+        lines.append(
+            f"Each claim is tested per language and per RR weighting: {len(claims)} paired comparisons over the test "
+            f'examples, all seeds, Holm-corrected (alpha = {alpha}); "supported" means the corrected test rejects '
+            "in the claimed direction."
         )
+        lines.append("")
         for group, rows in claims.groupby("group", sort=False):
-            detail = "; ".join(
-                f"{r.claim} in {r.language} {r.difference:+.3f} ({r.verdict})" for r in rows.itertuples()
-            )
-            sentences.append(f"*{group}*: {_verdict_counts(rows)} ({detail}).")
+            lines.append(f"- *{group}*: {_verdict_counts(rows)} (of {len(rows)}).")
+        lines.append("")
     rr_costs = costs[costs["method"].str.startswith("rr-")] if not costs.empty else costs
     if not rr_costs.empty:
-        sentences.append(
+        stitching, transfer = rr_costs["stitching_cost"].mean(), rr_costs["transfer_cost"].mean()
+        lines.append(
             "Where the loss comes from (RR variants, mean over methods and languages): stitching costs "
-            f"{rr_costs['stitching_cost'].mean():+.3f} macro-F1 on English (original "
-            f"{rr_costs['reference_english_f1'].mean():.3f} -> stitched {rr_costs['stitched_english_f1'].mean():.3f}), "
-            f"the swap to the target costs {rr_costs['transfer_cost'].mean():+.3f} "
-            f"(-> {rr_costs['target_f1'].mean():.3f}): the loss is "
-            + (
-                "mostly at the swap."
-                if rr_costs["transfer_cost"].mean() > rr_costs["stitching_cost"].mean()
-                else "mostly at stitching."
-            )
+            f"{stitching:+.3f} macro-F1 on English (original {rr_costs['reference_english_f1'].mean():.3f} -> stitched "
+            f"{rr_costs['stitched_english_f1'].mean():.3f}), the swap to the target language {transfer:+.3f} "
+            f"(-> {rr_costs['target_f1'].mean():.3f}): the loss is mostly "
+            + ("at the swap, not at stitching." if transfer > stitching else "at stitching, not at the swap.")
         )
     best = _best_stitched(summary, claims)
     if best:
-        sentences.append(
-            "Best zero-shot stitched method per language (chosen on the test set, so descriptive): "
-            + "; ".join(best)
-            + "."
+        lines.append("")
+        lines.append(
+            "Best zero-shot stitched method per language (picked on the test set: descriptive; every method's own "
+            "test against the multilingual baseline is in the claims table): " + "; ".join(best) + "."
         )
-    return " ".join(sentences)
+    return "\n".join(lines)
 
 
 def _best_stitched(summary: pd.DataFrame, claims: pd.DataFrame) -> list[str]:

@@ -190,17 +190,25 @@ def sample_intents(
                 sentences.add(" ".join(sentence.split()))
         for sentence in sorted(sentences):
             rows.append((sentence, intent_name))
-    rng.shuffle(rows)
-    n = len(rows)
-    bounds, start = {}, 0
-    for split, share in fractions.items():
-        bounds[split] = (start, start + round(share * n))
-        start = bounds[split][1]
-    frame = pd.DataFrame(rows, columns=["text", "label"])
-    frame.insert(0, "split", "")
-    for split, (lo, hi) in bounds.items():
-        frame.loc[lo : hi - 1, "split"] = split
-    return frame[frame["split"] != ""].reset_index(drop=True)
+    return stratified_splits(rows, fractions, rng)
+
+
+def stratified_splits(rows: list[tuple[str, str]], fractions: dict[str, float], rng: random.Random) -> pd.DataFrame:
+    """(text, label) rows split per label by `fractions` (seeded shuffle, cumulative
+    rounding): every label gets its share of every split, so no class is missing from a
+    test set by chance (a one-example class decides 1/|labels| of the macro-F1)."""
+    parts = []
+    for label in sorted({label for _, label in rows}):
+        texts = [text for text, row_label in rows if row_label == label]
+        rng.shuffle(texts)
+        done, cumulative = 0, 0.0
+        for split, share in fractions.items():
+            cumulative += share
+            end = round(cumulative * len(texts))
+            parts += [(split, text, label) for text in texts[done:end]]
+            done = end
+    rng.shuffle(parts)
+    return pd.DataFrame(parts, columns=["split", "text", "label"])
 
 
 # --------------------------------------------------------------------------- output

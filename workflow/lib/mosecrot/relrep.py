@@ -134,28 +134,18 @@ class Neighbours:
     weights: np.ndarray  # (n, k) float32
 
     def combine(self, anchor_rows: np.ndarray, chunk_rows: int = 65536) -> np.ndarray:
-        """F = W @ anchor_rows with W sparse (k weights per row) as a CSR matrix: a sparse
-        matmul reads each anchor row from cache instead of gathering an (n, k, d) block
-        (5.7x faster at 200k x 50 x 768 here, identical numbers). Index -1 has weight 0."""
-        import warnings
-
+        """F = W @ anchor_rows with W sparse (k weights per row): torch's embedding_bag sums
+        each row's k anchor rows times their weights without gathering an (n, k, d) block
+        (2x faster than a sparse CSR product here, 5x than scipy). Index -1 has weight 0."""
         import torch
 
-        n, k = self.indices.shape
-        out = np.empty((n, anchor_rows.shape[1]), dtype=np.float32)
+        out = np.empty((self.indices.shape[0], anchor_rows.shape[1]), dtype=np.float32)
         table = torch.from_numpy(np.ascontiguousarray(anchor_rows, dtype=np.float32))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-            for start in range(0, n, chunk_rows):
-                idx = np.maximum(self.indices[start : start + chunk_rows], 0).astype(np.int64)
-                rows = len(idx)
-                weights = torch.sparse_csr_tensor(
-                    torch.arange(0, rows * k + 1, k, dtype=torch.int64),
-                    torch.from_numpy(idx.reshape(-1)),
-                    torch.from_numpy(np.ascontiguousarray(self.weights[start : start + chunk_rows]).reshape(-1)),
-                    size=(rows, anchor_rows.shape[0]),
-                )
-                out[start : start + rows] = (weights @ table).numpy()
+        for start in range(0, len(out), chunk_rows):
+            idx = torch.from_numpy(np.maximum(self.indices[start : start + chunk_rows], 0).astype(np.int64))
+            weights = torch.from_numpy(np.ascontiguousarray(self.weights[start : start + chunk_rows], dtype=np.float32))
+            mixed = torch.nn.functional.embedding_bag(idx, table, per_sample_weights=weights, mode="sum")
+            out[start : start + len(idx)] = mixed.numpy()
         return out
 
 
@@ -312,13 +302,18 @@ def procrustes_map(target_anchor_vectors: np.ndarray, source_anchor_rows: np.nda
 # --------------------------------------------------------------------------- diagnostics
 
 
-def precision_at_k(queries: np.ndarray, candidates: np.ndarray, gold: list[set[int]], ks=(1, 5)) -> dict:
-    """Share of queries whose gold candidates include one of their k nearest (cosine)."""
+def precision_at_k(
+    queries: np.ndarray, candidates: np.ndarray, gold: list[set[int]], ks=(1, 5), normalize: bool = True
+) -> dict:
+    """Share of queries whose gold candidates include one of their k nearest (cosine).
+    normalize=False: the rows are unit length already."""
     import faiss
 
     if len(gold) == 0:
         return {"pairs": 0} | {f"p@{k}": None for k in ks}
-    _, nearest = faiss.knn(normalized(queries), normalized(candidates), max(ks), metric=faiss.METRIC_INNER_PRODUCT)
+    if normalize:
+        queries, candidates = normalized(queries), normalized(candidates)
+    _, nearest = faiss.knn(queries, candidates, max(ks), metric=faiss.METRIC_INNER_PRODUCT)
     result: dict = {"pairs": len(gold)}
     for k in ks:
         result[f"p@{k}"] = sum(bool(set(nearest[i, :k].tolist()) & gold[i]) for i in range(len(gold))) / len(gold)
@@ -335,8 +330,12 @@ def lexicon_induction(
 ) -> dict:
     """Precision@k of translating held-out target words to English PLM tokens by cosine
     of their relative representations (similarities to all anchors in their own space)."""
+    import faiss
+
     if len(gold) == 0:
         return precision_at_k(target_query, source_candidates, gold, ks)
     rel_t = normalized(target_query) @ normalized(target_anchor_vecs).T
     rel_s = normalized(source_candidates) @ normalized(source_anchor_vecs).T
-    return precision_at_k(rel_t, rel_s, gold, ks)
+    faiss.normalize_L2(rel_t)  # fresh arrays: normalised in place (rel_s is candidates x anchors)
+    faiss.normalize_L2(rel_s)
+    return precision_at_k(rel_t, rel_s, gold, ks, normalize=False)

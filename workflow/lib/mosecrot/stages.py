@@ -31,8 +31,12 @@ def decompress(source: str, out: str) -> None:
     vectors.decompress(source, out)
 
 
-def export_spacy_vectors(vocab_dir: str, lang: str, out: str, top_n: int) -> None:
-    info = vectors.export_spacy_vectors(vocab_dir, lang, out, top_n)
+def export_spacy_vectors(package: str, path: str, lang: str, out: str, top_n: int | None) -> None:
+    """The spaCy table at `path` inside the installed `package` as a .vec file (packages are
+    looked up here, in the rule's environment, not by Snakemake)."""
+    from mosecrot.io import package_dir
+
+    info = vectors.export_spacy_vectors(package_dir(package) / path, lang, out, top_n)
     log.info("exported %s", info)
 
 
@@ -116,11 +120,18 @@ def read_lexicon(sources: list[dict], lang: str, out_pairs: str, out_stats: str,
     write_json(out_stats, stats)
 
 
-def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out: str, intents_dir: str = "") -> None:
+def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out: str) -> None:
     kind = spec.get("kind", "table")
     if kind == "intents":
+        from mosecrot.io import package_dir
+
         frame = datasets.sample_intents(
-            Path(intents_dir), lang, spec["intents"], spec["per_intent"], spec["seed"], spec["fractions"]
+            package_dir("home_assistant_intents") / "data",
+            lang,
+            spec["intents"],
+            spec["per_intent"],
+            spec["seed"],
+            spec["fractions"],
         )
     elif kind == "huggingface":
         frame = datasets.load_huggingface_dataset(spec, lang, splits)
@@ -569,7 +580,7 @@ def finetune(
         drift = float(np.linalg.norm(tuned - stitched) / np.linalg.norm(stitched))
     best = train.selected_epoch(curve)
     with atomic_dir(out_dir) as tmp:
-        train.save_classifier(classifier, tokenizer, labels, tmp)
+        train.save_classifier(classifier, tokenizer, labels, tmp, trace=device.type == "cpu")
         write_json(
             tmp / "training.json",
             {

@@ -222,9 +222,13 @@ def load_classifier(model_dir: str | Path, labels: list[str], pooling: str = "au
     return model, tokenizer
 
 
-def save_classifier(model: SequenceClassifier, tokenizer, labels: list[str], out_dir: str | Path) -> None:
+def save_classifier(
+    model: SequenceClassifier, tokenizer, labels: list[str], out_dir: str | Path, trace: bool = True
+) -> None:
     """A transformers model directory for the encoder, plus the head, its settings, the
-    tokenizer's special ids, and the TorchScript trace evaluation runs on the CPU."""
+    tokenizer's special ids, and (with `trace`) the TorchScript trace that evaluation runs
+    on the CPU. Models fine-tuned on a GPU are evaluated on one with transformers: no trace
+    (it would double the checkpoint's size)."""
     from safetensors.torch import save_file
 
     from mosecrot.inference import TRACE_FILE
@@ -235,7 +239,8 @@ def save_classifier(model: SequenceClassifier, tokenizer, labels: list[str], out
     save_file({k: v.detach().cpu().contiguous() for k, v in model.head.state_dict().items()}, str(out_dir / HEAD_FILE))
     special = {name: getattr(tokenizer, f"{name}_token_id") for name in ("cls", "sep", "pad", "unk", "mask")}
     write_json(out_dir / HEAD_CONFIG, {"labels": list(labels), "pooling": model.pooling, "special_ids": special})
-    trace_classifier(model, out_dir / TRACE_FILE)
+    if trace:
+        trace_classifier(model, out_dir / TRACE_FILE)
 
 
 def plm_encoder(tokenizer, max_length: int, prefix: str = "") -> Encoder:
@@ -385,8 +390,9 @@ def finetune(
     else:
         pad = pad_id
     parameters = [p for p in model.parameters() if p.requires_grad]
+    # The fused kernel: one pass over all parameters per step instead of a Python loop.
     optimizer = torch.optim.AdamW(
-        parameters, lr=settings.learning_rate, eps=settings.adam_eps, weight_decay=settings.weight_decay
+        parameters, lr=settings.learning_rate, eps=settings.adam_eps, weight_decay=settings.weight_decay, fused=True
     )
     steps_per_epoch = -(-len(train_ids) // (settings.batch_size * settings.grad_accumulation))
     scheduler = get_linear_schedule_with_warmup(optimizer, 0, steps_per_epoch * settings.epochs)

@@ -106,8 +106,53 @@ def _take_lines(block: bytes, n: int) -> bytes:
     return block[:end]
 
 
+def _parse_block_arrow(block: bytes, dim: int, n_cols: int):
+    """pyarrow's CSV parser on a block of clean lines (several times faster than pandas'
+    C parser on 300 float columns); None when the block has a defect pyarrow does not
+    skip (a non-number): pandas then parses it, counting every defect."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    rejected = 0
+
+    def skip(_row) -> str:
+        nonlocal rejected
+        rejected += 1
+        return "skip"
+
+    names = [str(i) for i in range(n_cols)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(block) + 1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=" ", quote_char=False, escape_char=False, invalid_row_handler=skip
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"0": pa.binary(), **{str(i): pa.float32() for i in range(1, dim + 1)}},
+                include_columns=names[: dim + 1],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    columns = [table.column(i).to_numpy(zero_copy_only=False) for i in range(1, dim + 1)]
+    rows = np.ascontiguousarray(np.stack(columns).T)
+    words = np.array([w.decode("utf-8", "surrogateescape") for w in table.column(0).to_pylist()], dtype=object)
+    problem = np.fromiter(map(_word_problem, words), dtype=np.int8, count=len(words))
+    return words, rows, rejected, problem
+
+
 def _parse_block(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """Parse whole lines into (words, float32 rows, rows rejected as malformed)."""
+    """Parse whole lines into (words, float32 rows, rows rejected as malformed, word
+    problems): pyarrow's parser when the block allows, else pandas' (slower, but it turns
+    every defect into a counted row)."""
+    parsed = _parse_block_arrow(block, dim, n_cols)
+    return parsed if parsed is not None else _parse_block_pandas(block, dim, n_cols)
+
+
+def _parse_block_pandas(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     float_cols = list(range(1, n_cols))
     common = dict(
         sep=" ",
