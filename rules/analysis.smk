@@ -122,6 +122,7 @@ rule plots:
     conda:
         "../envs/analysis.yaml"
     params:
+        methods=config["methods"],
         sweeps=canonical(config["sweeps"]),
         default_k=DEFAULT_K,
     script:

@@ -195,7 +195,7 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert (claims["p_holm"] >= claims["p_value"]).all()
     costs = pd.read_csv(results / "tables" / "costs.csv").set_index("method")
     row = costs.loc["rr-standard"]
-    assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - row["stitched_english_f1"])
+    assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - row["stitched_english_f1"], abs=2e-4)
     assert costs.loc["ls", "stitching_cost"] == 0  # keeps the original embeddings on English
     readme = (results / "README.md").read_text()
     assert readme.index("## What this run shows") < readme.index("| rr-standard |")
@@ -286,7 +286,7 @@ def test_make_demo_leaves_the_tree_clean():
     """make demo writes only git-ignored paths (results/, resources/, logs/, benchmarks/,
     .snakemake/): the README's findings are copied by `make readme-findings`, on purpose."""
     commands = subprocess.run(
-        ["make", "-n", "demo", "STAMP=Makefile"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "-o", ".venv/.setup-done", "demo"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert commands and all("snakemake" in line for line in commands), commands
     assert not any("readme_findings" in line or "README.md" in line for line in commands)

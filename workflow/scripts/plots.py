@@ -18,6 +18,7 @@ run_rule(
     eval_files=list(snakemake.input.evaluations),
     diagnostics_files=list(snakemake.input.diagnostics),
     dataset=snakemake.wildcards.dataset,
+    methods=snakemake.params.methods,
     sweeps=snakemake.params.sweeps,
     default_k=snakemake.params.default_k,
     out={name: path for name, path in snakemake.output.items() if name != "pdfs"},

@@ -569,11 +569,13 @@ def _figure(width=7.0, height=3.6, ncols=1, sharey=False):
     return plt, fig, axes
 
 
-def plot_bars(per_seed: pd.DataFrame, summary: pd.DataFrame, dataset: str, out_png: str) -> None:
-    """Per-language grouped bars: mean over seeds, 95% bootstrap interval, seeds as dots,
-    majority-class chance as a dashed line. LR (trained on target data) stands apart,
-    hatched and labelled: it is not zero-shot."""
+def plot_bars(per_seed: pd.DataFrame, summary: pd.DataFrame, dataset: str, out_png: str, methods: list[str]) -> None:
+    """Per-language grouped bars for the configured methods (sweeps have their own plots):
+    mean over seeds, 95% bootstrap interval, seeds as dots, majority-class chance as a
+    dashed line. LR (trained on target data) stands apart, hatched and labelled: it is not
+    zero-shot."""
     part = per_seed[(per_seed["dataset"] == dataset) & (per_seed["language"] != "en")]
+    part = part[part["method"].isin(methods)]
     languages = sorted(part["language"].unique())
     methods = method_order(part["method"].unique())
     zero_shot = [m for m in methods if m != "lr"]

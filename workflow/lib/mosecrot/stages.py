@@ -894,6 +894,7 @@ def plots(
     eval_files: list[str],
     diagnostics_files: list[str],
     dataset: str,
+    methods: list[str],
     sweeps: dict,
     default_k,
     out: dict[str, str],
@@ -907,7 +908,7 @@ def plots(
     costs = pd.read_csv(costs_csv) if Path(costs_csv).stat().st_size > 1 else pd.DataFrame()
     weighting = sweeps.get("weighting", "standard")
     diagnostics = _main_diagnostics(diagnostics_files, weighting, default_k)
-    analysis.plot_bars(per_seed, summary, dataset, out["bars"])
+    analysis.plot_bars(per_seed, summary, dataset, out["bars"], methods)
     analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "k"), "k", out["sweep_k"])
     analysis.plot_sweep(
         summary, dataset, _sweep_rows(sweeps, default_k, "anchors"), "anchor subset", out["sweep_anchors"]
