@@ -11,6 +11,8 @@ rule download_file:
         "logs/download/{category}/{lang}/{filename}.log",
     wildcard_constraints:
         filename=r"[^/]+(?<!\.manifest\.json)",
+    # One retry layer: the download retries (and resumes) itself; the job does not.
+    retries: 0
     localrule: True
     conda:
         "../envs/download.yaml"
@@ -71,6 +73,7 @@ rule fetch_huggingface_model:
         directory("resources/models/huggingface/{slug}"),
     log:
         "logs/models/huggingface/{slug}.log",
+    retries: 0
     localrule: True
     conda:
         "../envs/download.yaml"

@@ -75,7 +75,7 @@ def _fake_slurm(bin_dir):
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
-def _submit(tmp_path, monkeypatch, files, *targets):
+def _submit(tmp_path, monkeypatch, files, *targets, retries=0):
     """Run the paper config under the Slurm profile with a fake sbatch that records its
     arguments and refuses every job; `files` are created first, in dependency order."""
     _fake_slurm(tmp_path / "bin")
@@ -95,7 +95,7 @@ def _submit(tmp_path, monkeypatch, files, *targets):
         "--sdm",
         "env-modules",
         "--retries",
-        "0",
+        str(retries),
         "--slurm-init-seconds-before-status-checks",
         "1",
         "--directory",
@@ -109,11 +109,12 @@ def _submit(tmp_path, monkeypatch, files, *targets):
 
 def test_gpu_fine_tuning_asks_for_gpu_memory_and_runtime_from_the_config(tmp_path, monkeypatch):
     files = ["results/paper/data/taxi1500/en.tsv", "results/paper/data/taxi1500/labels.json", f"{BERT}/config.json"]
-    call = _submit(tmp_path, monkeypatch, files, "results/paper/models/taxi1500/en/original/seed0")[0]
-    assert "--gpus=1" in call
-    assert "--mem 24000" in call and "-t 240" in call  # compute.training_* of config.yaml, attempt 1
-    assert "--cpus-per-task=4" in call
-    assert "finetune:dataset=taxi1500,lang=en,training=original,seed=0" in call
+    first, retry = _submit(tmp_path, monkeypatch, files, "results/paper/models/taxi1500/en/original/seed0", retries=1)
+    assert "--gpus=1" in first
+    assert "--mem 24000" in first and "-t 240" in first  # compute.training_* of config.yaml, attempt 1
+    assert "--cpus-per-task=4" in first
+    assert "finetune:dataset=taxi1500,lang=en,training=original,seed=0" in first
+    assert "--mem 48000" in retry and "-t 480" in retry and "--attempt 2" in retry  # grows with each retry
 
 
 def test_evaluations_are_submitted_as_one_group_job(tmp_path, monkeypatch):

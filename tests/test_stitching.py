@@ -60,9 +60,9 @@ def toy(tmp_path_factory, minilm_dir):
     return root, english, target, plm_vocab, embeddings, anchor_list
 
 
-def _build(toy, space, alignment=""):
+def _build(toy, space, alignment="", special_token_rows="plm"):
     root, *_ = toy
-    out = root / space
+    out = root / f"{space}-{special_token_rows}"
     stages.build_relative_embeddings(
         str(root / "fr" / "main.tsv"),
         str(root / "fr" / "main.heldout.tsv"),
@@ -72,7 +72,13 @@ def _build(toy, space, alignment=""):
         "standard",
         "3",
         space,
-        {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4096, "special_token_rows": "plm"},
+        {
+            "tau": 0.1,
+            "clip_negative": True,
+            "backend": "faiss-cpu",
+            "chunk_rows": 4096,
+            "special_token_rows": special_token_rows,
+        },
         str(out / "source.npy"),
         str(out / "target.npy"),
         str(out / "neighbours.npz"),
@@ -129,14 +135,14 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     """-tuned: F_t = sum_n w_n (E_s[a_n] + T[a_n] - F_s[a_n]), not sum_n w_n T[a_n]."""
     root, english, target, plm_vocab, embeddings, anchor_list = toy
     source, _, _ = _build(toy, "plm")
-    neighbours = np.load(root / "plm" / "neighbours.npz")
+    neighbours = np.load(root / "plm-plm" / "neighbours.npz")
     update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
     tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
     rows = stages._tuned_target_rows(
-        str(root / "plm" / "neighbours.npz"),
+        str(root / "plm-plm" / "neighbours.npz"),
         str(root / "fr" / "main.tsv"),
-        str(root / "plm" / "source.npy"),
+        str(root / "plm-plm" / "source.npy"),
         str(_model_dir()),
         tuned_table,
         word_rows,
@@ -148,3 +154,16 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
         np.testing.assert_allclose(rows[i], expected, rtol=1e-4, atol=1e-5)
     plain = relrep.Neighbours(neighbours["indices"], neighbours["weights"]).combine((source + update)[ids])
     assert not np.allclose(rows, plain)  # the old definition mixed already-mixed rows
+
+
+def test_special_token_rows_are_a_choice(toy):
+    root, english, target, plm_vocab, embeddings, anchor_list = toy
+    kept, _, _ = _build(toy, "plm")
+    relative, _, diagnostics = _build(toy, "plm", special_token_rows="relative")
+    cls = plm_vocab["[CLS]"]
+    np.testing.assert_array_equal(kept[cls], embeddings[cls])
+    anchor_rows = embeddings[[a.token_id for a in anchor_list]]
+    np.testing.assert_allclose(
+        relative[cls], _naive_mix(embeddings[[cls]], anchor_rows, anchor_rows, 3)[0], rtol=1e-4, atol=1e-5
+    )
+    assert diagnostics["provenance"]["settings"]["special_token_rows"] == "relative"

@@ -159,3 +159,12 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
 def test_patience_stops_after_epochs_without_improvement():
     _, _, curve = _train(_settings(epochs=30, learning_rate=0.0, patience=2))
     assert len(curve) < 30 and train.selected_epoch(curve)["epoch"] == len(curve) - 2
+
+
+def test_deterministic_cuda_asks_for_a_fixed_cublas_workspace(monkeypatch):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    train.configure_determinism(False)
+    assert "CUBLAS_WORKSPACE_CONFIG" not in __import__("os").environ
+    train.configure_determinism(True)
+    assert __import__("os").environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark

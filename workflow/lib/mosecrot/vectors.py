@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mosecrot.io import PipelineInputError, atomic_path, write_json
+from mosecrot.io import PipelineInputError, atomic_path, progress, write_json
 
 log = logging.getLogger(__name__)
 
@@ -268,12 +268,12 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
                 n_cols = dim + 2 if first_line.endswith(b" ") else dim + 1
             yield block
 
-    # pandas' C tokenizer releases the GIL: blocks parse in parallel threads while this
-    # thread appends finished blocks in file order (duplicates: first occurrence wins).
+    # The parsers release the GIL: blocks parse in parallel threads while this thread
+    # appends finished blocks in file order (duplicates: first occurrence wins).
     workers = max(1, threads)
     with ThreadPoolExecutor(workers) as pool:
         pending = []
-        block_iter = limited_blocks()
+        block_iter = progress(limited_blocks(), desc=f"{path.name}: blocks parsed", unit="block")
         for block in block_iter:
             pending.append(pool.submit(_parse_block, block, dim, n_cols))
             if len(pending) > workers:  # one block queued ahead keeps every worker busy
