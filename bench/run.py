@@ -100,6 +100,7 @@ def _relrep_inputs():
 
 
 def child_relrep() -> dict:
+    import torch  # noqa: F401 (the mix's library: imported before the clock, as numpy is for the peer)
     from mosecrot import relrep
 
     queries, anchors, outputs = _relrep_inputs()

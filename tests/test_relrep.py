@@ -80,9 +80,11 @@ def test_chunked_build_equals_one_shot(rng):
     settings = relrep.Settings(k=7, weighting="softmax", tau=0.2)
     small, _ = relrep.relative_neighbours(queries, anchors, replace(settings, chunk_rows=50))
     whole, _ = relrep.relative_neighbours(queries, anchors, replace(settings, chunk_rows=10_000))
-    np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs, chunk_rows=3), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(small.combine(outputs), whole.combine(outputs), rtol=1e-5, atol=1e-6)
     expected = np.einsum("nk,nkd->nd", whole.weights, outputs[whole.indices])  # the definition, gathered
     np.testing.assert_allclose(whole.combine(outputs), expected, rtol=1e-5, atol=1e-5)
+    missing = relrep.Neighbours(np.array([[3, -1], [-1, -1]], np.int32), np.array([[0.5, 0.0], [0.0, 0.0]], np.float32))
+    np.testing.assert_array_equal(missing.combine(outputs), np.stack([0.5 * outputs[3], np.zeros(6, np.float32)]))
 
 
 def test_k_all_uses_dense_weights_over_every_anchor(rng):

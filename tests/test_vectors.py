@@ -190,22 +190,34 @@ def test_words_beyond_the_cap_are_listed(tmp_path, rng, monkeypatch):
     assert everything.beyond_top_n == [] and stats.beyond_top_n == 0
 
 
-def test_arrow_and_pandas_parsers_agree(tmp_path, rng):
-    """The fast path (pyarrow) gives the pandas parser's words, values and counts; a block
-    pyarrow cannot take (a non-number) goes to pandas."""
-    words = [f"w{i}" for i in range(300)] + ["caf\udce9", "", "tab\tword"]
+def test_polars_and_pandas_parsers_agree(tmp_path, rng):
+    """The fast path (polars) gives the pandas parser's words, values and counts on a clean
+    block (with and without fastText's trailing space), bit for bit; a block with any
+    defect goes to pandas, which counts it."""
+    words = [f"w{i}" for i in range(300)] + ["café", "tab\tword", "l'heure"]
     matrix = rng.standard_normal((len(words), 8)).astype(np.float32)
-    lines = [w + " " + " ".join(f"{x:.6f}" for x in row) + " " for w, row in zip(words, matrix)]
-    lines += ["short 1.0 2.0", "toolong " + " ".join(["1.0"] * 12)]
-    block = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
-    arrow = vectors._parse_block_arrow(block, 8, 10)
-    pandas_parsed = vectors._parse_block_pandas(block, 8, 10)
-    assert arrow is not None
-    stats_arrow, stats_pandas = vectors.VectorStats(path="a", dim=8), vectors.VectorStats(path="p", dim=8)
-    out_a, out_p = np.empty((len(words), 8), np.float32), np.empty((len(words), 8), np.float32)
-    words_a, words_p = [], []
-    vectors._absorb(arrow, out_a, words_a, set(), stats_arrow)
-    vectors._absorb(pandas_parsed, out_p, words_p, set(), stats_pandas)
-    assert words_a == words_p and stats_arrow.skipped == stats_pandas.skipped and stats_arrow.kept == stats_pandas.kept
-    np.testing.assert_array_equal(out_a[: stats_arrow.kept], out_p[: stats_pandas.kept])
-    assert vectors._parse_block_arrow(b"w1 1.0 x 3.0 4.0 5.0 6.0 7.0 8.0 \n", 8, 10) is None  # a non-number
+    for trailing, n_cols in ((" ", 10), ("", 9)):
+        lines = [w + " " + " ".join(f"{x:.6f}" for x in row) + trailing for w, row in zip(words, matrix)]
+        block = ("\n".join(lines) + "\n").encode()
+        fast = vectors._parse_block_polars(block, 8, n_cols)
+        assert fast is not None
+        stats_fast, stats_pandas = vectors.VectorStats(path="a", dim=8), vectors.VectorStats(path="p", dim=8)
+        out_f, out_p = np.empty((len(words), 8), np.float32), np.empty((len(words), 8), np.float32)
+        words_f, words_p = [], []
+        vectors._absorb(fast, out_f, words_f, set(), stats_fast)
+        vectors._absorb(vectors._parse_block_pandas(block, 8, n_cols), out_p, words_p, set(), stats_pandas)
+        assert words_f == words_p and stats_fast.skipped == stats_pandas.skipped and stats_fast.kept == 302
+        assert stats_fast.skipped["tab_in_word"] == 1
+        np.testing.assert_array_equal(out_f[: stats_fast.kept], out_p[: stats_pandas.kept])
+        decimal = np.array([[np.float32(f"{x:.6f}") for x in row] for row in matrix[:300]])  # correctly rounded
+        np.testing.assert_array_equal(out_f[:300], decimal)
+    good = b"w0 " + b" ".join([b"1.5"] * 8) + b" \n"
+    for defect in (
+        b"w1 1.0 x 3.0 4.0 5.0 6.0 7.0 8.0 \n",  # a non-number
+        b"short 1.0 2.0\n",
+        b"toolong " + b" ".join([b"1.0"] * 12) + b"\n",
+        b" " + b" ".join([b"1.0"] * 8) + b" \n",  # an empty word
+        "caf\udce9 ".encode("utf-8", "surrogateescape") + b" ".join([b"1.0"] * 8) + b" \n",
+        b"\n",  # a blank line
+    ):
+        assert vectors._parse_block_polars(good + defect, 8, 10) is None, defect

@@ -106,49 +106,33 @@ def _take_lines(block: bytes, n: int) -> bytes:
     return block[:end]
 
 
-def _parse_block_arrow(block: bytes, dim: int, n_cols: int):
-    """pyarrow's CSV parser on a block of clean lines (several times faster than pandas'
-    C parser on 300 float columns); None when the block has a defect pyarrow does not
-    skip (a non-number): pandas then parses it, counting every defect."""
-    import pyarrow as pa
-    from pyarrow import csv as pacsv
+def _parse_block_polars(block: bytes, dim: int, n_cols: int):
+    """polars' CSV parser on a block of clean lines (2.3x pyarrow's and several times
+    pandas' C parser on 300 float columns, correctly rounded to float32); None when the
+    block has any defect (a non-number, a short or long line, an empty or undecodable
+    word, a blank line): pandas then parses it and counts every defect."""
+    import polars as pl
 
-    rejected = 0
-
-    def skip(_row) -> str:
-        nonlocal rejected
-        rejected += 1
-        return "skip"
-
-    names = [str(i) for i in range(n_cols)]
+    schema = {"word": pl.String, **{f"v{i}": pl.Float32 for i in range(dim)}}
+    schema.update({f"extra{i}": pl.String for i in range(n_cols - dim - 1)})  # fastText's trailing space
     try:
-        table = pacsv.read_csv(
-            pa.py_buffer(block),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(block) + 1),
-            parse_options=pacsv.ParseOptions(
-                delimiter=" ", quote_char=False, escape_char=False, invalid_row_handler=skip
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={"0": pa.binary(), **{str(i): pa.float32() for i in range(1, dim + 1)}},
-                include_columns=names[: dim + 1],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        frame = pl.read_csv(block, has_header=False, separator=" ", quote_char=None, schema=schema)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
-    columns = [table.column(i).to_numpy(zero_copy_only=False) for i in range(1, dim + 1)]
-    rows = np.ascontiguousarray(np.stack(columns).T)
-    words = np.array([w.decode("utf-8", "surrogateescape") for w in table.column(0).to_pylist()], dtype=object)
+    values = frame.select(pl.nth(range(1, dim + 1)))
+    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    if len(frame) != lines or frame["word"].null_count() or any(values.null_count().row(0)):
+        return None
+    words = np.array(frame["word"].to_list(), dtype=object)
     problem = np.fromiter(map(_word_problem, words), dtype=np.int8, count=len(words))
-    return words, rows, rejected, problem
+    return words, values.to_numpy(), 0, problem
 
 
 def _parse_block(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Parse whole lines into (words, float32 rows, rows rejected as malformed, word
-    problems): pyarrow's parser when the block allows, else pandas' (slower, but it turns
+    problems): polars' parser when the block is clean, else pandas' (slower, but it turns
     every defect into a counted row)."""
-    parsed = _parse_block_arrow(block, dim, n_cols)
+    parsed = _parse_block_polars(block, dim, n_cols)
     return parsed if parsed is not None else _parse_block_pandas(block, dim, n_cols)
 
 
