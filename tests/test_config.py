@@ -58,6 +58,7 @@ BAD = [
     ("unknown key in a model", _set("models.source.poling", "mean"), "models.source: unknown key(s) 'poling'"),
     ("negative k", _set("relrep.k", 0), "relrep.k: 0 is not valid"),
     ("unknown pooling", _set("models.multilingual.pooling", "max"), "models.multilingual.pooling"),
+    ("unknown precision", _set("training.precision", "fp16"), "training.precision: 'fp16' is not one of"),
 ]
 CROSS = [
     ("method that does not parse", _set("methods", ["rr-magic"]), "methods: 'rr-magic' is not a method name"),

@@ -168,3 +168,33 @@ def test_deterministic_cuda_asks_for_a_fixed_cublas_workspace(monkeypatch):
     train.configure_determinism(True)
     assert __import__("os").environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
     assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+
+
+def test_bf16_is_cuda_only_and_leaves_cpu_numbers_alone():
+    """bf16 asked on the CPU trains in fp32: the same numbers as an fp32 run, bit for bit."""
+    cpu = torch.device("cpu")
+    assert train.effective_precision("bf16", cpu) == "fp32"
+    assert train.effective_precision("bf16", torch.device("cuda")) == "bf16"
+    assert train.effective_precision("fp32", torch.device("cuda")) == "fp32"
+    _, fp32_state, fp32_curve = _train(_settings(precision="fp32"))
+    _, asked_state, asked_curve = _train(_settings(precision="bf16"))
+    assert [r["dev_loss"] for r in asked_curve] == [r["dev_loss"] for r in fp32_curve]
+    for key in fp32_state:
+        torch.testing.assert_close(asked_state[key], fp32_state[key], rtol=0, atol=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_bf16_training_on_cuda_runs_under_autocast_and_tracks_fp32():
+    def on_cuda(precision):
+        train.seed_everything(7)
+        model = train.SequenceClassifier(_tiny_bert(0), 3, "mean").cuda()
+        train_ids, train_labels = _data(24, 1)
+        dev_ids, dev_labels = _data(8, 2)
+        return train.finetune(model, train_ids, train_labels, dev_ids, dev_labels, 0, _settings(precision=precision))
+
+    bf16_state, bf16_curve = on_cuda("bf16")
+    fp32_state, fp32_curve = on_cuda("fp32")
+    assert all(np.isfinite(r["train_loss"]) for r in bf16_curve)
+    assert bf16_state["head.weight"].dtype == torch.float32  # autocast: the weights stay fp32
+    assert bf16_curve[0]["train_loss"] == pytest.approx(fp32_curve[0]["train_loss"], rel=0.05)

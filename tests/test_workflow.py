@@ -197,6 +197,8 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     row = costs.loc["rr-standard"]
     assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - row["stitched_english_f1"], abs=2e-4)
     assert costs.loc["ls", "stitching_cost"] == 0  # keeps the original embeddings on English
+    trained = [json.loads(p.read_text()) for p in (results / "models").rglob("training.json")]
+    assert trained and {(t["device"], t["precision"]) for t in trained} == {("cpu", "fp32")}
     readme = (results / "README.md").read_text()
     assert readme.index("## What this run shows") < readme.index("| rr-standard |")
     assert "paired comparisons over the test examples" in readme and "Holm-corrected" in readme

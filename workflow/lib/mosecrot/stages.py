@@ -560,6 +560,9 @@ def finetune(
         train.set_input_embeddings(classifier, stitched)
     device = train.pick_device(settings.get("device", "auto"))
     classifier.to(device)
+    precision = train.effective_precision(settings.get("precision", "fp32"), device)
+    if precision != settings.get("precision", "fp32"):
+        log.warning("training.precision %s applies on CUDA only: training in fp32 on %s", settings["precision"], device)
     encode = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))
     fields = set(train.TrainSettings.__dataclass_fields__)
     train_settings = train.TrainSettings(**{k: v for k, v in settings.items() if k in fields}, seed=seed)
@@ -592,6 +595,7 @@ def finetune(
                 "pooling": classifier.pooling,
                 "embedding_drift": drift,
                 "device": str(device),
+                "precision": precision,
                 "seconds": round(time.time() - started, 2),
                 "train_examples": len(train_split),
                 "provenance": provenance(**settings, seed=seed, model=model, embeddings=embeddings or None),

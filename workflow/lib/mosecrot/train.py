@@ -14,6 +14,7 @@ finished epoch with the same numbers as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -53,6 +54,7 @@ class TrainSettings:
     patience: int | None = None
     group_by_length: bool = False
     log_every_s: float = 30.0
+    precision: str = "fp32"
 
 
 def seed_everything(seed: int) -> None:
@@ -414,6 +416,7 @@ def finetune(
         else:
             log.warning("%s was written with other settings: training from the start", resume_path)
     loss_fn = torch.nn.CrossEntropyLoss()
+    mixed = autocast_context(settings.precision, device)
     for epoch in range(first_epoch, settings.epochs + 1):
         if settings.patience is not None and _epochs_since_best(curve) >= settings.patience:
             log.info("stopping early: no better dev score for %d epochs", settings.patience)
@@ -425,7 +428,9 @@ def finetune(
         for step, index in enumerate(batches, start=1):
             batch = _padded([train_ids[i] for i in index], pad, device)
             labels = torch.tensor([train_labels[i] for i in index], device=device)
-            loss = loss_fn(model(**batch), labels)
+            with mixed():
+                logits = model(**batch)
+            loss = loss_fn(logits.float(), labels)
             (loss / settings.grad_accumulation).backward()
             total_loss += loss.item()
             if step % settings.grad_accumulation == 0 or step == len(batches):
@@ -462,6 +467,19 @@ def finetune(
     if compact is not None:
         compact.restore()
     return copy.deepcopy(model.state_dict()), curve
+
+
+def effective_precision(requested: str, device: torch.device) -> str:
+    """bf16 mixed precision runs on CUDA only: on the CPU it is slower on most machines
+    and would change the numbers a CPU run is compared by, so the CPU trains in fp32."""
+    return requested if device.type == "cuda" else "fp32"
+
+
+def autocast_context(requested: str, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
+    """The forward pass's context: bf16 autocast (float32 weights, optimiser and loss) or none."""
+    if effective_precision(requested, device) == "bf16":
+        return lambda: torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext
 
 
 def _epochs_since_best(curve: list[dict]) -> int:
