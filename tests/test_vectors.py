@@ -199,13 +199,19 @@ def test_polars_and_pandas_parsers_agree(tmp_path, rng):
     for trailing, n_cols in ((" ", 10), ("", 9)):
         lines = [w + " " + " ".join(f"{x:.6f}" for x in row) + trailing for w, row in zip(words, matrix)]
         block = ("\n".join(lines) + "\n").encode()
-        fast = vectors._parse_block_polars(block, 8, n_cols)
+        fast = vectors._parse_block_polars(block, vectors._line_count(block), 8, n_cols)
         assert fast is not None
         stats_fast, stats_pandas = vectors.VectorStats(path="a", dim=8), vectors.VectorStats(path="p", dim=8)
         out_f, out_p = np.empty((len(words), 8), np.float32), np.empty((len(words), 8), np.float32)
         words_f, words_p = [], []
         vectors._absorb(fast, out_f, words_f, set(), stats_fast)
-        vectors._absorb(vectors._parse_block_pandas(block, 8, n_cols), out_p, words_p, set(), stats_pandas)
+        vectors._absorb(
+            vectors._parse_block_pandas(block, vectors._line_count(block), 8, n_cols),
+            out_p,
+            words_p,
+            set(),
+            stats_pandas,
+        )
         assert words_f == words_p and stats_fast.skipped == stats_pandas.skipped and stats_fast.kept == 302
         assert stats_fast.skipped["tab_in_word"] == 1
         np.testing.assert_array_equal(out_f[: stats_fast.kept], out_p[: stats_pandas.kept])
@@ -220,4 +226,4 @@ def test_polars_and_pandas_parsers_agree(tmp_path, rng):
         "caf\udce9 ".encode("utf-8", "surrogateescape") + b" ".join([b"1.0"] * 8) + b" \n",
         b"\n",  # a blank line
     ):
-        assert vectors._parse_block_polars(good + defect, 8, 10) is None, defect
+        assert vectors._parse_block_polars(good + defect, vectors._line_count(good + defect), 8, 10) is None, defect

@@ -106,7 +106,12 @@ def _take_lines(block: bytes, n: int) -> bytes:
     return block[:end]
 
 
-def _parse_block_polars(block: bytes, dim: int, n_cols: int):
+def _line_count(block: bytes) -> int:
+    """Lines in a block of whole lines (the file's last line may lack its newline)."""
+    return block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+
+
+def _parse_block_polars(block: bytes, lines: int, dim: int, n_cols: int):
     """polars' CSV parser on a block of clean lines (2.3x pyarrow's and several times
     pandas' C parser on 300 float columns, correctly rounded to float32); None when the
     block has any defect (a non-number, a short or long line, an empty or undecodable
@@ -120,7 +125,6 @@ def _parse_block_polars(block: bytes, dim: int, n_cols: int):
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
         return None
     values = frame.select(pl.nth(range(1, dim + 1)))
-    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     if len(frame) != lines or frame["word"].null_count() or any(values.null_count().row(0)):
         return None
     words = np.array(frame["word"].to_list(), dtype=object)
@@ -128,15 +132,17 @@ def _parse_block_polars(block: bytes, dim: int, n_cols: int):
     return words, values.to_numpy(), 0, problem
 
 
-def _parse_block(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def _parse_block(block: bytes, lines: int, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Parse whole lines into (words, float32 rows, rows rejected as malformed, word
     problems): polars' parser when the block is clean, else pandas' (slower, but it turns
     every defect into a counted row)."""
-    parsed = _parse_block_polars(block, dim, n_cols)
-    return parsed if parsed is not None else _parse_block_pandas(block, dim, n_cols)
+    parsed = _parse_block_polars(block, lines, dim, n_cols)
+    return parsed if parsed is not None else _parse_block_pandas(block, lines, dim, n_cols)
 
 
-def _parse_block_pandas(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def _parse_block_pandas(
+    block: bytes, lines: int, dim: int, n_cols: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     float_cols = list(range(1, n_cols))
     common = dict(
         sep=" ",
@@ -165,7 +171,6 @@ def _parse_block_pandas(block: bytes, dim: int, n_cols: int) -> tuple[np.ndarray
     # A (dim, n) stack of contiguous columns transposes far faster than DataFrame.to_numpy.
     stacked = np.stack([column.to_numpy(np.float32, na_value=np.nan) for column in columns])
     rows = np.ascontiguousarray(stacked.T)
-    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     rejected = lines - block.count(b"\n\n") - len(frame)
     words = frame[0].to_numpy(dtype=object, na_value="")
     problem = np.fromiter(map(_word_problem, words), dtype=np.int8, count=len(words))
@@ -232,13 +237,13 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
     leftover = b""
     source = _blocks(handle, first)  # also read on after the cap, for the words beyond it
 
-    def limited_blocks() -> Iterator[bytes]:
+    def limited_blocks() -> Iterator[tuple[bytes, int]]:
         nonlocal remaining, n_cols, leftover
         for block in source:
             if remaining <= 0:
                 leftover = block
                 return
-            lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            lines = _line_count(block)
             if lines > remaining:
                 head = _take_lines(block, remaining)
                 leftover, block, lines = block[len(head) :], head, remaining
@@ -250,7 +255,7 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
                 first_line = block.split(b"\n", 1)[0]
                 # fastText writes a trailing space: one empty extra field per line.
                 n_cols = dim + 2 if first_line.endswith(b" ") else dim + 1
-            yield block
+            yield block, lines
 
     # The parsers release the GIL: blocks parse in parallel threads while this thread
     # appends finished blocks in file order (duplicates: first occurrence wins).
@@ -258,8 +263,8 @@ def _read_body(handle, first: bytes, path: Path, wanted: int, stats: VectorStats
     with ThreadPoolExecutor(workers) as pool:
         pending = []
         block_iter = progress(limited_blocks(), desc=f"{path.name}: blocks parsed", unit="block")
-        for block in block_iter:
-            pending.append(pool.submit(_parse_block, block, dim, n_cols))
+        for block, lines in block_iter:
+            pending.append(pool.submit(_parse_block, block, lines, dim, n_cols))
             if len(pending) > workers:  # one block queued ahead keeps every worker busy
                 _absorb(pending.pop(0).result(), matrix, words, seen, stats)
         for future in pending:
