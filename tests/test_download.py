@@ -124,8 +124,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.send_response(200)
             self.send_header("Content-Length", str(len(self.payload) - start))
             self.end_headers()
-            self.wfile.write(body)
+            # counted before the write: the client may assert as soon as it has the bytes
             self.served["drop"] += len(body)
+            self.wfile.write(body)
             self.wfile.flush()
             if len(body) < len(self.payload) - start:
                 self.connection.shutdown(socket.SHUT_RDWR)
