@@ -49,6 +49,7 @@ rule aggregate:
         methods=config["methods"],
         seen_languages=config["models"]["multilingual"]["languages_seen"],
         sweeps=canonical(config["sweeps"]),
+        seeds=config["seeds"],
         default_k=DEFAULT_K,
         analysis=canonical(config["analysis"]),
     script:
@@ -124,6 +125,8 @@ rule plots:
     params:
         methods=config["methods"],
         sweeps=canonical(config["sweeps"]),
+        seeds=config["seeds"],
         default_k=DEFAULT_K,
+        analysis=canonical(config["analysis"]),
     script:
         "../workflow/scripts/plots.py"

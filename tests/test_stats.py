@@ -31,7 +31,7 @@ def test_a_bootstrap_resample_is_the_macro_f1_of_the_drawn_examples(rng):
     """The matrix form (counts x per-example indicators) against drawing the examples."""
     gold, good, _ = _systems(rng, 40)
     gold_i, (pred_i,), n_classes = stats.encode(gold, good)
-    weights = stats._resample_weights(np.random.default_rng(5), 3, len(gold))
+    weights = stats.example_weights(np.random.default_rng(5), 3, len(gold))
     for r in range(3):
         drawn = np.repeat(np.arange(len(gold)), weights[r].astype(int))
         naive = np.mean([metrics.macro_f1([gold[i] for i in drawn], [p[i] for i in drawn]) for p in good])
@@ -43,21 +43,16 @@ def test_a_bootstrap_resample_is_the_macro_f1_of_the_drawn_examples(rng):
 
 def test_verdicts_on_a_clear_win_a_tie_and_a_loss(rng):
     gold, good, bad = _systems(rng)
-    win = stats.paired_test(gold, good, bad, resamples=10_000, seed=0)
-    tie = stats.paired_test(gold, good, good.copy(), resamples=10_000, seed=0)
-    loss = stats.paired_test(gold, bad, good, resamples=10_000, seed=0)
-    assert win.difference > 0.3 and win.low > 0 and win.p_value < 0.001
-    assert tie.difference == 0 and tie.p_value == 1.0 and tie.low == tie.high == 0
-    assert loss.difference == pytest.approx(-win.difference) and loss.high < 0 and loss.p_value < 0.001
+    win = stats.method_test(gold, good, bad, resamples=2000, seed=0)
+    tie = stats.method_test(gold, good, good.copy(), resamples=2000, seed=0)
+    loss = stats.method_test(gold, bad, good, resamples=2000, seed=0)
+    assert win.difference > 0.3 and win.interval()[0] > 0 and win.p_value < 0.001
+    low, high = tie.interval()  # the same checkpoints as two methods: their seeds still vary
+    assert tie.difference == 0 and tie.p_value == 1.0 and low == -high < 0
+    assert loss.difference == pytest.approx(-win.difference) and loss.interval()[1] < 0 and loss.p_value < 0.001
     rows = [
-        {
-            "dataset": "d",
-            "claim": name,
-            "group": "g",
-            "language": "xx",
-            "difference": r.difference,
-            "p_value": r.p_value,
-        }
+        {"dataset": "d", "claim": name, "group": "g", "language": "xx", "difference": r.difference}
+        | {"se": r.se, "df": r.df, "p_value": r.p_value}
         for name, r in (("win", win), ("tie", tie), ("loss", loss))
     ]
     verdicts = analysis.finalize_claims(rows, alpha=0.05).set_index("claim")["verdict"].to_dict()
@@ -66,18 +61,86 @@ def test_verdicts_on_a_clear_win_a_tie_and_a_loss(rng):
 
 def test_the_tests_are_seeded_and_reproducible(rng):
     gold, good, bad = _systems(rng)
-    first = stats.paired_test(gold, good, bad, resamples=2000, seed=7)
-    assert stats.paired_test(gold, good, bad, resamples=2000, seed=7) == first
+    first = stats.method_test(gold, good, bad, resamples=2000, seed=7)
+    assert stats.method_test(gold, good, bad, resamples=2000, seed=7) == first
     assert stats.bootstrap_interval(gold, good, 2000, 3) == stats.bootstrap_interval(gold, good, 2000, 3)
-    assert stats.paired_test(gold, good, bad, resamples=2000, seed=8).low != first.low
+    assert stats.method_test(gold, good, bad, resamples=2000, seed=8).test_set_variance != first.test_set_variance
 
 
 def test_a_small_difference_inside_the_noise_is_not_significant(rng):
     gold, good, _ = _systems(rng)
     other = good.copy()
     other[:, :3] = np.array([["c0", "c1", "c2"]] * 3)  # a handful of changed predictions
-    result = stats.paired_test(gold, good, other, resamples=10_000, seed=0)
+    result = stats.method_test(gold, good, other, resamples=2000, seed=0)
     assert abs(result.difference) < 0.05 and result.p_value > 0.05
+
+
+def test_the_method_test_against_a_naive_computation(rng):
+    """Welch with a test-set term, written out with loops and scipy's t, on uneven seeds
+    (3 vs 1: a deterministic system has no seed variance)."""
+    from scipy.stats import t
+
+    gold, good, bad = _systems(rng, 60)
+    bad = bad[:1]
+    result = stats.method_test(gold, good, bad, resamples=500, seed=3)
+    weights = stats.example_weights(np.random.default_rng(3), 500, len(gold))
+
+    def f1(pred, w):
+        drawn = np.repeat(np.arange(len(gold)), w.astype(int))
+        return metrics.macro_f1([gold[i] for i in drawn], [pred[i] for i in drawn])
+
+    a = np.array([[f1(p, w) for p in good] for w in weights])
+    b = np.array([[f1(p, w) for p in bad] for w in weights])
+    score_a = [metrics.macro_f1(gold, list(p)) for p in good]
+    score_b = [metrics.macro_f1(gold, list(p)) for p in bad]
+    cov = lambda x, y: float(np.mean((x - x.mean()) * (y - y.mean())) * len(x) / (len(x) - 1))  # noqa: E731
+    within_a = np.mean([cov(a[:, i], a[:, j]) for i in range(3) for j in range(3) if i != j])
+    test_set = within_a + cov(b[:, 0], b[:, 0]) - 2 * np.mean([cov(a[:, i], b[:, 0]) for i in range(3)])
+    seed_var = np.var(score_a, ddof=1) / 3
+    se = np.sqrt(seed_var + test_set)
+    difference = np.mean(score_a) - score_b[0]
+    df = (seed_var + test_set) ** 2 / (seed_var**2 / 2)
+    assert result.difference == pytest.approx(difference, abs=1e-12)
+    assert result.test_set_variance == pytest.approx(test_set, rel=1e-9)
+    assert result.se == pytest.approx(se, rel=1e-9) and result.df == pytest.approx(df, rel=1e-9)
+    assert result.p_value == pytest.approx(2 * t.sf(abs(difference) / se, df), rel=1e-9)
+
+
+def _null_rejections(rng, seed_offset_sd, example_noise_sd, simulations=300, seeds=3, n=168, classes=12):
+    """Two equally good *methods*: each checkpoint (method, seed) answers example i correctly
+    with probability sigmoid(difficulty_i + seed offset + per-example noise); a new test set
+    and new checkpoints in every simulation. Returns the rejection rates at alpha 0.05 of
+    the method-level test and of an examples-only paired bootstrap (seeds held fixed)."""
+    method, examples_only = [], []
+    for _ in range(simulations):
+        gold = rng.integers(0, classes, n)
+        difficulty = rng.normal(-0.2, 1.5, n)
+
+        def checkpoints(gold=gold, difficulty=difficulty):
+            logits = (
+                difficulty + rng.normal(0, seed_offset_sd, (seeds, 1)) + rng.normal(0, example_noise_sd, (seeds, n))
+            )
+            right = rng.random((seeds, n)) < 1 / (1 + np.exp(-logits))
+            return np.where(right, gold, (gold + rng.integers(1, classes, (seeds, n))) % classes).astype(str)
+
+        a, b = checkpoints(), checkpoints()
+        gold_s = gold.astype(str).tolist()
+        method.append(stats.method_test(gold_s, a, b, resamples=400, seed=1).p_value < 0.05)
+        (obs_a, rep_a), (obs_b, rep_b) = stats.seed_replicates(gold_s, [a, b], 400, np.random.default_rng(1))
+        observed, boot = obs_a.mean() - obs_b.mean(), rep_a.mean(axis=1) - rep_b.mean(axis=1)
+        examples_only.append((1 + np.sum(np.abs(boot - observed) >= abs(observed))) / 401 < 0.05)
+    return float(np.mean(method)), float(np.mean(examples_only))
+
+
+@pytest.mark.parametrize("seed_offset_sd,example_noise_sd", [(0.4, 0.0), (0.05, 1.2)])
+def test_the_method_level_test_is_calibrated_under_a_method_level_null(seed_offset_sd, example_noise_sd):
+    """Seed spread as in the demo (sd of macro-F1 over seeds 0.03-0.07). The method-level
+    test rejects at about alpha; resampling examples only treats the checkpoints as fixed
+    and rejects far more often where seeds differ as a whole."""
+    method, examples_only = _null_rejections(np.random.default_rng(0), seed_offset_sd, example_noise_sd)
+    assert 0.015 <= method <= 0.085
+    if example_noise_sd == 0:
+        assert examples_only > 0.15
 
 
 def test_holm_against_its_definition():
@@ -89,17 +152,24 @@ def test_holm_against_its_definition():
     assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
 
 
-def test_deterministic_systems_are_repeated_for_every_seed():
+def test_seed_alignment_repeats_a_deterministic_system_for_every_seed():
     a, b, seeds = stats.align_seeds({0: ["x"], 1: ["y"], 2: ["x"]}, {0: ["z"]})
     assert seeds == [0, 1, 2] and b.tolist() == [["z"]] * 3
     with pytest.raises(ValueError, match="no common seed"):
         stats.align_seeds({0: ["x"], 1: ["y"]}, {2: ["x"], 3: ["x"]})
 
 
-def test_spearman_needs_four_languages():
-    assert stats.spearman_interval([1, 2, 3], [3, 2, 1]) is None
-    rho, low, high = stats.spearman_interval([1, 2, 3, 4, 5], [2, 4, 6, 8, 11])
-    assert rho == pytest.approx(1.0) and low < rho and high <= 1.0
+def test_spearman_permutation_p_is_exact_for_few_points():
+    from scipy.stats import permutation_test, spearmanr
+
+    assert stats.spearman_permutation([1, 2], [2, 1]) is None
+    rho, p = stats.spearman_permutation([1, 2, 3, 4], [2, 4, 6, 9])
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 24)  # the floor at n = 4: never "significant"
+    x, y = [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], [0.3, 0.2, 0.1, 0.8, 0.7, 0.35]
+    reference = permutation_test(
+        (y,), lambda y_: spearmanr(x, y_).statistic, permutation_type="pairings", n_resamples=np.inf
+    )
+    assert stats.spearman_permutation(x, y) == pytest.approx((spearmanr(x, y).statistic, reference.pvalue))
 
 
 def test_claims_are_checked_per_weighting_never_the_best_one(rng):

@@ -139,7 +139,7 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
     tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
-    rows = stages._tuned_target_rows(
+    rows, counts = stages._tuned_target_rows(
         str(root / "plm-plm" / "neighbours.npz"),
         str(root / "fr" / "main.tsv"),
         str(root / "plm-plm" / "source.npy"),
@@ -154,6 +154,19 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
         np.testing.assert_allclose(rows[i], expected, rtol=1e-4, atol=1e-5)
     plain = relrep.Neighbours(neighbours["indices"], neighbours["weights"]).combine((source + update)[ids])
     assert not np.allclose(rows, plain)  # the old definition mixed already-mixed rows
+    assert counts == {"anchor_tokens": len(set(ids)), "changed_by_finetuning": len(set(ids))}
+    untouched = tuned_table.copy()
+    others = sorted(set(ids) - {ids[0]})
+    untouched[others] = source[others]  # fine-tuning moved only the first anchor's token
+    _, counts = stages._tuned_target_rows(
+        str(root / "plm-plm" / "neighbours.npz"),
+        str(root / "fr" / "main.tsv"),
+        str(root / "plm-plm" / "source.npy"),
+        str(_model_dir()),
+        untouched,
+        word_rows,
+    )
+    assert counts["changed_by_finetuning"] == 1
 
 
 def test_special_token_rows_are_a_choice(toy):

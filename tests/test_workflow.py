@@ -191,8 +191,12 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     ).all()
     claims = pd.read_csv(results / "tables" / "claims.csv")
     assert {"rr-standard beats LS", "rr-sparsemax beats LS", "WECHSEL beats rr-standard"} <= set(claims["claim"])
-    assert set(claims["verdict"]) <= {"supported", "contradicted", "not significant"}
-    assert (claims["p_holm"] >= claims["p_value"]).all()
+    assert set(claims["verdict"]) <= {"supported", "contradicted", "not significant"}  # every method has 2 seeds
+    assert (claims["p_holm"] >= claims["p_value"]).all() and (
+        claims["per_seed_differences"].str.split().str.len() == 2
+    ).all()
+    pairs = [(frozenset((r.better, r.worse)), r.language) for r in claims.itertuples()]
+    assert len(pairs) == len(set(pairs))
     costs = pd.read_csv(results / "tables" / "costs.csv").set_index("method")
     row = costs.loc["rr-standard"]
     assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - row["stitched_english_f1"], abs=2e-4)
@@ -201,7 +205,8 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert trained and {(t["device"], t["precision"]) for t in trained} == {("cpu", "fp32")}
     readme = (results / "README.md").read_text()
     assert readme.index("## What this run shows") < readme.index("| rr-standard |")
-    assert "paired comparisons over the test examples" in readme and "Holm-corrected" in readme
+    assert "method-level comparisons (seeds and test examples both random)" in readme and "Holm-corrected" in readme
+    assert "| chance (uniform guess) |" in readme and "(1 seed)" in (results / "tables" / "sweeps.md").read_text()
     assert "Where the loss comes from" in readme
     for name in ("bars", "sweep_k", "sweep_anchors", "gain", "drift", "costs", "curves"):
         assert (results / "plots" / "intents" / f"{name}.png").stat().st_size > 5000

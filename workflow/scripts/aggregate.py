@@ -18,6 +18,7 @@ run_rule(
     methods=snakemake.params.methods,
     seen_languages=snakemake.params.seen_languages,
     sweeps=snakemake.params.sweeps,
+    seeds=snakemake.params.seeds,
     default_k=snakemake.params.default_k,
     settings=snakemake.params.analysis,
     out=dict(snakemake.output.items()),

@@ -20,6 +20,8 @@ run_rule(
     dataset=snakemake.wildcards.dataset,
     methods=snakemake.params.methods,
     sweeps=snakemake.params.sweeps,
+    seeds=snakemake.params.seeds,
     default_k=snakemake.params.default_k,
+    settings=snakemake.params.analysis,
     out={name: path for name, path in snakemake.output.items() if name != "pdfs"},
 )

@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "macro_f1_ci_high",
     "accuracy_mean",
     "chance_macro_f1",
+    "uniform_macro_f1",
     "n_examples",
     "anchors",
     "oov_rate",
@@ -45,6 +46,8 @@ MAIN_ORDER = [
 ]
 # Zero-shot methods that put static-vector rows into the model (no-swap reads raw text).
 NOT_STITCHED = ("multilingual", "no-swap", "lr", "original")
+# Methods whose result does not depend on the seed: one evaluation is the method.
+DETERMINISTIC = ("lr",)
 
 
 @dataclass
@@ -58,6 +61,18 @@ class Evaluations:
 
     def predictions(self, dataset: str, language: str, method: str) -> dict[int, list[str]]:
         return self.predicted.get((dataset, language, method), {})
+
+    def subset(self, methods: set[str], seeds: set[int]) -> Evaluations:
+        """Only these methods, and of the stochastic ones only these seeds (a sweep compares
+        its points with the main method on the same seeds)."""
+        keep = lambda method, seed: method in methods and (method in DETERMINISTIC or seed in seeds)  # noqa: E731
+        rows = self.per_seed[[keep(m, s) for m, s in zip(self.per_seed["method"], self.per_seed["seed"])]]
+        predicted = {
+            key: {seed: labels for seed, labels in by_seed.items() if keep(key[2], seed)}
+            for key, by_seed in self.predicted.items()
+            if key[2] in methods
+        }
+        return Evaluations(rows.reset_index(drop=True), self.gold, predicted, self.curves)
 
 
 def load_evaluations(paths: list[str], key: Callable[[dict], str] | None = None) -> Evaluations:
@@ -90,6 +105,8 @@ def load_evaluations(paths: list[str], key: Callable[[dict], str] | None = None)
                 "embedding_drift": training.get("embedding_drift"),
                 "dev_macro_f1": training.get("dev_macro_f1"),
                 "selected_epoch": training.get("selected_epoch"),
+                "tuned_anchors_changed": (result.get("tuned_anchor_rows") or {}).get("changed_by_finetuning"),
+                "tuned_anchor_tokens": (result.get("tuned_anchor_rows") or {}).get("anchor_tokens"),
             }
         )
         if training.get("curve"):
@@ -119,6 +136,7 @@ def summarize(evaluations: Evaluations, resamples: int, seed: int) -> pd.DataFra
         macro_f1_sd=("macro_f1", lambda s: float(s.std(ddof=1)) if len(s) > 1 else 0.0),
         accuracy_mean=("accuracy", "mean"),
         chance_macro_f1=("chance_macro_f1", "first"),
+        uniform_macro_f1=("uniform_macro_f1", "first"),
         n_examples=("n_examples", "first"),
         anchors=("anchors", "first"),
         oov_rate=("oov_rate", "mean"),
@@ -146,8 +164,10 @@ def method_order(methods) -> list[str]:
 def paper_table(
     summary: pd.DataFrame, dataset: str, methods: list[str] | None = None, languages: list[str] | None = None
 ) -> tuple[pd.DataFrame, str]:
-    """Rows = methods, columns = languages + avg: 'mean ± sd [95% CI]'; best zero-shot per
-    column in bold; a chance row (majority-class macro-F1). Returns (numeric frame, Markdown)."""
+    """Rows = methods, columns = languages + avg: 'mean ± sd [95% CI]' (one-seed rows say so
+    instead of an sd); in bold the best zero-shot method per column among those with the most
+    seeds (a one-seed score is never bolded over a three-seed mean); two chance rows: the
+    majority class and uniform random guessing. Returns (numeric frame, Markdown)."""
     part = summary[summary["dataset"] == dataset]
     languages = languages or sorted(set(part["language"]) - {"en"})
     part = part[part["language"].isin(languages)]
@@ -158,8 +178,11 @@ def paper_table(
     }
     mean = pivot["macro_f1_mean"]
     mean["avg"] = mean.mean(axis=1, skipna=False)
-    zero_shot = part.groupby("method")["zero_shot"].first().reindex(methods)
-    best = mean[zero_shot.fillna(True).astype(bool).to_numpy()].max(axis=0)
+    zero_shot = part.groupby("method")["zero_shot"].first().reindex(methods).fillna(True).astype(bool)
+    seeds = pivot["n_seeds"].copy()
+    seeds["avg"] = seeds.min(axis=1, skipna=False)
+    eligible = seeds[zero_shot.to_numpy()]
+    best = mean[zero_shot.to_numpy()].where(eligible == eligible.max(axis=0)).max(axis=0)
     lines = ["| method | " + " | ".join(languages + ["avg"]) + " |", "|---" * (len(languages) + 2) + "|"]
     for method in methods:
         cells = []
@@ -171,19 +194,37 @@ def paper_table(
             text = f"{value:.3f}"
             if lang != "avg":
                 low, high = pivot["macro_f1_ci_low"].loc[method, lang], pivot["macro_f1_ci_high"].loc[method, lang]
-                text += f" ± {pivot['macro_f1_sd'].loc[method, lang]:.3f} [{low:.2f}, {high:.2f}]"
-            cells.append(f"**{text}**" if zero_shot.get(method, True) and math.isclose(value, best[lang]) else text)
-        label = method + ("" if zero_shot.get(method, True) else " (not zero-shot)")
+                if seeds.loc[method, lang] > 1:
+                    spread = f" ± {pivot['macro_f1_sd'].loc[method, lang]:.3f}"
+                else:
+                    spread = " (deterministic)" if method in DETERMINISTIC else " (1 seed)"
+                text += f"{spread} [{low:.2f}, {high:.2f}]"
+            bold = (
+                zero_shot[method]
+                and math.isclose(value, best[lang])
+                and seeds.loc[method, lang] == eligible[lang].max()
+            )
+            cells.append(f"**{text}**" if bold else text)
+        label = method + ("" if zero_shot[method] else " (not zero-shot)")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    chance = part.groupby("language")["chance_macro_f1"].first().reindex(languages)
-    lines.append("| chance (majority) | " + " | ".join(f"{c:.3f}" for c in chance) + f" | {chance.mean():.3f} |")
     numeric = mean.copy()
-    numeric.loc["chance (majority)"] = list(chance) + [chance.mean()]
+    for column, label in (("chance_macro_f1", "chance (majority)"), ("uniform_macro_f1", "chance (uniform guess)")):
+        chance = part.groupby("language")[column].first().reindex(languages)
+        lines.append(f"| {label} | " + " | ".join(f"{c:.3f}" for c in chance) + f" | {chance.mean():.3f} |")
+        numeric.loc[label] = list(chance) + [chance.mean()]
     return numeric, "\n".join(lines) + "\n"
 
 
+def sweep_summary(
+    evaluations: Evaluations, rows: dict[str, str], seeds: list[int], resamples: int, seed: int
+) -> pd.DataFrame:
+    """The summary of a sweep's methods (main row included) on the sweep's seeds only."""
+    return summarize(evaluations.subset(set(rows.values()), set(seeds)), resamples, seed)
+
+
 def sweep_table(summary: pd.DataFrame, dataset: str, rows: dict[str, str]) -> tuple[pd.DataFrame, str]:
-    """A sweep (row label -> method) as a paper-style table, with each row's seed count."""
+    """A sweep (row label -> method) as a paper-style table, with each row's seed count
+    (`summary` from sweep_summary: every row on the same seeds)."""
     present = {label: m for label, m in rows.items() if m in set(summary["method"])}
     part = summary[summary["method"].isin(present.values())].copy()
     seeds = part.groupby("method")["n_seeds"].max()
@@ -213,57 +254,61 @@ class Claim:
 
 def claim_list(methods: list[str], languages: list[str], seen: list[str]) -> list[Claim]:
     """The paper's claims, each for every RR weighting separately (never the best one picked
-    on the test set), plus the peer comparisons and each stitched method against the
-    multilingual baseline."""
+    on the test set), the peer comparisons, and each stitched method against the
+    multilingual baseline and against no swap at all. Each pair of methods is tested once
+    per language: the first claim that names a pair keeps it (the paper's direction)."""
     present = set(methods)
     seen_langs = tuple(lang for lang in languages if lang in seen)
     unseen = tuple(lang for lang in languages if lang not in seen)
     every = tuple(languages)
-    claims: list[Claim] = []
+    candidates: list[Claim] = []
     for weighting in WEIGHTINGS:
         rr = f"rr-{weighting}"
         if rr not in present:
             continue
-        checks = [
-            (f"{rr} beats LS", rr, "ls", every, "RR beats the LS baseline"),
-            (
+        candidates += [
+            Claim(f"{rr} beats LS", rr, "ls", every, "RR beats the LS baseline"),
+            Claim(
                 f"multilingual beats {rr} (seen languages)",
                 "multilingual",
                 rr,
                 seen_langs,
                 "the multilingual baseline beats RR on languages it was pre-trained on",
             ),
-            (
+            Claim(
                 f"{rr} beats multilingual (unseen languages)",
                 rr,
                 "multilingual",
                 unseen,
                 "RR beats the multilingual baseline on languages it did not see",
             ),
-            (f"LR beats {rr}", "lr", rr, every, "the target-trained LR (not zero-shot) beats RR"),
-            (f"WECHSEL beats {rr}", "wechsel", rr, every, "WECHSEL beats RR"),
-            (f"FOCUS beats {rr}", "focus", rr, every, "FOCUS beats RR"),
-            (f"{rr}-aligned beats {rr}", f"{rr}-aligned", rr, every, "aligned similarity spaces improve RR"),
+            Claim(f"LR beats {rr}", "lr", rr, every, "the target-trained LR (not zero-shot) beats RR"),
+            Claim(f"WECHSEL beats {rr}", "wechsel", rr, every, "WECHSEL beats RR"),
+            Claim(f"FOCUS beats {rr}", "focus", rr, every, "FOCUS beats RR"),
+            Claim(f"{rr}-aligned beats {rr}", f"{rr}-aligned", rr, every, "aligned similarity spaces improve RR"),
         ]
-        for text, better, worse, langs, group in checks:
-            if better in present and worse in present and langs:
-                claims.append(Claim(text, better, worse, langs, group))
-    if "multilingual" in present:
-        for method in method_order(present):
-            if method not in NOT_STITCHED:
-                claims.append(
-                    Claim(
-                        f"{method} beats multilingual",
-                        method,
-                        "multilingual",
-                        every,
-                        "a stitched method beats the multilingual baseline",
-                    )
-                )
+    stitched = [m for m in method_order(present) if m not in NOT_STITCHED]
+    for baseline, group in (
+        ("multilingual", "a stitched method beats the multilingual baseline"),
+        ("no-swap", "a stitched method beats no swap (the English model reading target text)"),
+    ):
+        candidates += [Claim(f"{m} beats {baseline}", m, baseline, every, group) for m in stitched]
+    claims, tested = [], set()
+    for claim in candidates:
+        if claim.better not in present or claim.worse not in present:
+            continue
+        pair = frozenset((claim.better, claim.worse))
+        langs = tuple(lang for lang in claim.languages if (pair, lang) not in tested)
+        tested.update((pair, lang) for lang in langs)
+        if langs:
+            claims.append(Claim(claim.text, claim.better, claim.worse, langs, claim.group))
     return claims
 
 
 def test_claims(evaluations: Evaluations, dataset: str, claims: list[Claim], resamples: int, seed: int) -> list[dict]:
+    """One method-level test per claim and language (stats.method_test). A stochastic method
+    with one seed has no seed variance to test with: its row says so and stays out of the
+    family."""
     rows = []
     for claim in claims:
         for lang in claim.languages:
@@ -271,38 +316,82 @@ def test_claims(evaluations: Evaluations, dataset: str, claims: list[Claim], res
             worse = evaluations.predictions(dataset, lang, claim.worse)
             if not better or not worse:
                 continue
-            a, b, seeds = stats.align_seeds(better, worse)
-            result = stats.paired_test(evaluations.gold[(dataset, lang)], a, b, resamples, seed)
+            row = {
+                "dataset": dataset,
+                "claim": claim.text,
+                "group": claim.group,
+                "language": lang,
+                "better": claim.better,
+                "worse": claim.worse,
+                "seeds_better": len(better),
+                "seeds_worse": len(worse),
+            }
+            single = [m for m, runs in ((claim.better, better), (claim.worse, worse)) if len(runs) == 1]
+            if any(m not in DETERMINISTIC for m in single):
+                rows.append(row | {"untested": f"{' and '.join(single)}: one seed, no seed variance"})
+                continue
+            result = stats.method_test(
+                evaluations.gold[(dataset, lang)],
+                np.array([better[s] for s in sorted(better)]),
+                np.array([worse[s] for s in sorted(worse)]),
+                resamples,
+                seed,
+            )
+            a_scores = dict(zip(sorted(better), result.seed_scores_a))
+            b_scores = dict(zip(sorted(worse), result.seed_scores_b))
+            paired = _per_seed_differences(a_scores, b_scores)
             rows.append(
-                {
-                    "dataset": dataset,
-                    "claim": claim.text,
-                    "group": claim.group,
-                    "language": lang,
-                    "better": claim.better,
-                    "worse": claim.worse,
+                row
+                | {
                     "difference": result.difference,
-                    "ci_low": result.low,
-                    "ci_high": result.high,
+                    "se": result.se,
+                    "df": result.df,
                     "p_value": result.p_value,
-                    "seeds": len(seeds),
+                    "per_seed_differences": " ".join(f"{d:+.3f}" for d in paired),
                     "resamples": result.resamples,
                 }
             )
     return rows
 
 
+def _per_seed_differences(a: dict[int, float], b: dict[int, float]) -> list[float]:
+    """better - worse for each seed both have (a deterministic method counts for every seed)."""
+    if len(a) == 1 and len(b) > 1:
+        a = dict.fromkeys(b, next(iter(a.values())))
+    if len(b) == 1 and len(a) > 1:
+        b = dict.fromkeys(a, next(iter(b.values())))
+    return [a[s] - b[s] for s in sorted(set(a) & set(b))]
+
+
 def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
-    """Holm-correct the whole family and give each row its verdict."""
+    """Holm-correct the family of tested rows, give each row its verdict and a simultaneous
+    interval (Bonferroni: each at level 1 - alpha/m, so all m cover together with
+    probability >= 1 - alpha)."""
+    from scipy.stats import t
+
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["dataset", "claim", "language", "difference", "p_holm", "verdict"])
-    frame["p_holm"] = stats.holm(frame["p_value"].tolist())
+    for column in ("difference", "se", "df", "p_value", "untested"):
+        if column not in frame:
+            frame[column] = np.nan
+    tested = frame["p_value"].notna()
+    frame["p_holm"] = np.nan
+    frame.loc[tested, "p_holm"] = stats.holm(frame.loc[tested, "p_value"].tolist())
+    family = int(tested.sum())
+    quantile = t.ppf(1 - alpha / (2 * max(family, 1)), frame["df"].astype(float))
+    half = np.where(frame["se"] > 0, quantile * frame["se"], 0.0)
+    frame["ci_low"], frame["ci_high"] = frame["difference"] - half, frame["difference"] + half
+    frame["ci_level"] = 1 - alpha / max(family, 1)
     significant = frame["p_holm"] < alpha
     frame["verdict"] = np.where(
-        significant & (frame["difference"] > 0),
-        "supported",
-        np.where(significant & (frame["difference"] < 0), "contradicted", "not significant"),
+        ~tested,
+        "untested",
+        np.where(
+            significant & (frame["difference"] > 0),
+            "supported",
+            np.where(significant & (frame["difference"] < 0), "contradicted", "not significant"),
+        ),
     )
     return frame
 
@@ -310,17 +399,31 @@ def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
 def claims_markdown(claims: pd.DataFrame, alpha: float) -> str:
     if claims.empty:
         return "No claim could be tested in this run (a compared method is not configured).\n"
+    tested = claims[claims["verdict"] != "untested"]
     lines = [
-        f"Paired tests over test examples, all seeds; Holm-corrected over all {len(claims)} comparisons, "
-        f"alpha = {alpha}. Difference = first method minus second (macro-F1).",
+        f"Method-level tests: seeds and test examples are both random (Welch t on the seed means, with the "
+        f"test-set variance from a paired bootstrap over the examples; README, Statistics). Holm-corrected over "
+        f"the {len(tested)} tested comparisons, alpha = {alpha}; each pair of methods is tested once per "
+        f"language. Difference = first method minus second (macro-F1). Intervals are simultaneous over the "
+        f"family (Bonferroni, each at {1 - alpha / max(len(tested), 1):.4f}); Holm can reject where such an "
+        'interval still touches 0. "Not significant" means the data cannot tell the methods apart at this '
+        "size, not that they are equal.",
         "",
-        "| dataset | claim | language | difference [95% CI] | p | p (Holm) | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| dataset | claim | language | difference [simultaneous CI] | per-seed differences | seeds | p | p (Holm) "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in claims.itertuples():
+        seeds = f"{row.seeds_better} vs {row.seeds_worse}"
+        if row.verdict == "untested":
+            lines.append(
+                f"| {row.dataset} | {row.claim} | {row.language} | – | – | {seeds} | – | – | untested: {row.untested} |"
+            )
+            continue
         lines.append(
             f"| {row.dataset} | {row.claim} | {row.language} | {row.difference:+.3f} "
-            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}] | {row.p_value:.4f} | {row.p_holm:.4f} | {row.verdict} |"
+            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}] | {row.per_seed_differences} | {seeds} | {row.p_value:.4f} | "
+            f"{row.p_holm:.4f} | {row.verdict} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -331,80 +434,105 @@ def claims_markdown(claims: pd.DataFrame, alpha: float) -> str:
 def transfer_costs(
     evaluations: Evaluations, english: Evaluations, methods: list[str], default_k, resamples: int, seed: int
 ) -> pd.DataFrame:
-    """Per (dataset, method, language): the English reference (the model the method starts
-    from, unstitched, on English), the stitched model on English, and the zero-shot score.
-    stitching cost = reference - stitched on English (paired, same English examples);
-    transfer cost = stitched on English - target (two test sets, independent bootstraps)."""
+    """Per (dataset, method, language), all at the level of methods (seeds and examples):
+    - stitching cost = English reference (the model the method starts from, unstitched) -
+      the stitched model, both on the English test set;
+    - transfer cost = the stitched model on English - the same model on the target test set.
+      The two test sets are not translations of each other, so this also holds how much
+      harder the target set is;
+    - swap cost = transfer cost - the multilingual model's own drop between the same two
+      test sets (it swaps nothing): the part of the transfer cost that the swap causes."""
     from mosecrot import plan
 
     rows = []
-    targets = evaluations.per_seed[evaluations.per_seed["language"] != plan.SOURCE_LANG]
+    source = plan.SOURCE_LANG
+    targets = evaluations.per_seed[evaluations.per_seed["language"] != source]
     for (dataset, lang, name), _ in targets.groupby(["dataset", "language", "method"]):
-        if name not in methods or name in ("lr",):
+        if name not in methods or name in DETERMINISTIC:
             continue
         method = plan.parse_method(name, default_k)
         reference_name = "multilingual" if method.kind == "multilingual" else "original"
-        reference = evaluations.predictions(dataset, plan.SOURCE_LANG, reference_name)
+        reference = evaluations.predictions(dataset, source, reference_name)
         if method.kind == "rr":
-            stitched = english.predictions(dataset, plan.SOURCE_LANG, f"{lang}/{method.training}")
+            stitched = english.predictions(dataset, source, f"{lang}/{method.training}")
         else:
             stitched = reference  # the model keeps its own embeddings on English
         target = evaluations.predictions(dataset, lang, name)
-        if not (reference and stitched and target):
-            continue
-        english_gold = evaluations.gold[(dataset, plan.SOURCE_LANG)]
-        ref, stitched_aligned, _ = stats.align_seeds(reference, stitched)
-        stitching = stats.paired_test(english_gold, ref, stitched_aligned, resamples, seed)
         seeds = sorted(set(stitched) & set(target))
-        transfer = stats.difference_interval(
-            english_gold,
-            np.array([stitched[s] for s in seeds]),
-            evaluations.gold[(dataset, lang)],
-            np.array([target[s] for s in seeds]),
-            resamples,
-            seed,
+        if not (reference and seeds):
+            continue
+        english_gold, target_gold = evaluations.gold[(dataset, source)], evaluations.gold[(dataset, lang)]
+        as_array = lambda runs, keys: np.array([runs[s] for s in keys])  # noqa: E731
+        stitching = stats.method_test(
+            english_gold, as_array(reference, sorted(reference)), as_array(stitched, sorted(stitched)), resamples, seed
         )
-        rows.append(
-            {
-                "dataset": dataset,
-                "method": name,
-                "language": lang,
-                "english_reference": reference_name,
-                "reference_english_f1": stats.point_estimate(english_gold, ref),
-                "stitched_english_f1": stats.point_estimate(english_gold, stitched_aligned),
-                "target_f1": stats.point_estimate(
-                    evaluations.gold[(dataset, lang)], np.array([target[s] for s in seeds])
-                ),
-                "stitching_cost": stitching.difference,
-                "stitching_ci_low": stitching.low,
-                "stitching_ci_high": stitching.high,
-                "stitching_p": stitching.p_value,
-                "transfer_cost": transfer.estimate,
-                "transfer_ci_low": transfer.low,
-                "transfer_ci_high": transfer.high,
-                "seeds": len(seeds),
-            }
-        )
+        rng = np.random.default_rng(seed)
+        # The model's drop from English to the target set, per seed (the same model on both).
+        multi_en = evaluations.predictions(dataset, source, "multilingual")
+        multi_tgt = evaluations.predictions(dataset, lang, "multilingual")
+        multi_seeds = sorted(set(multi_en) & set(multi_tgt))
+        en_systems = [as_array(stitched, seeds)] + ([as_array(multi_en, multi_seeds)] if multi_seeds else [])
+        tgt_systems = [as_array(target, seeds)] + ([as_array(multi_tgt, multi_seeds)] if multi_seeds else [])
+        en = stats.seed_replicates(english_gold, en_systems, resamples, rng)
+        tgt = stats.seed_replicates(target_gold, tgt_systems, resamples, rng)
+        drop = [(e[0] - t[0], e[1] - t[1]) for e, t in zip(en, tgt)]
+        transfer = stats.welch_from_replicates(*drop[0], np.zeros(1), np.zeros((resamples, 1)))
+        row = {
+            "dataset": dataset,
+            "method": name,
+            "language": lang,
+            "english_reference": reference_name,
+            "reference_english_f1": float(np.mean(stitching.seed_scores_a)),
+            "stitched_english_f1": float(en[0][0].mean()),
+            "target_f1": float(tgt[0][0].mean()),
+            "stitching_cost": stitching.difference,
+            "stitching_p": stitching.p_value,
+            "transfer_cost": transfer[0],
+            "seeds": len(seeds),
+        }
+        row.update(_interval_columns("stitching", stitching.difference, stitching.se, stitching.df))
+        row.update(_interval_columns("transfer", *transfer[:3]))
+        if len(drop) == 2 and name != "multilingual":
+            swap = stats.welch_from_replicates(*drop[0], *drop[1])
+            row |= {"multilingual_drop": float(drop[1][0].mean()), "swap_cost": swap[0], "swap_p": swap[3]}
+            row.update(_interval_columns("swap", *swap[:3]))
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _interval_columns(name: str, estimate: float, se: float, df: float, level: float = 0.95) -> dict:
+    from scipy.stats import t
+
+    half = float(t.ppf(0.5 + level / 2, df)) * se if se > 0 else 0.0
+    return {f"{name}_ci_low": estimate - half, f"{name}_ci_high": estimate + half}
 
 
 def costs_markdown(costs: pd.DataFrame) -> str:
     if costs.empty:
         return "No stitched model was evaluated on English in this run.\n"
     lines = [
-        "English reference: the model each method starts from, unstitched (original English "
-        "model, or the multilingual one), on the English test set. Costs in macro-F1 points, "
-        "mean over seeds, 95% bootstrap intervals.",
+        "English reference: the model each method starts from, unstitched (original English model, or the "
+        "multilingual one), on the English test set. Costs in macro-F1 points, seed means, 95% method-level "
+        "intervals (seeds and examples). The English and target test sets are not translations of each other: "
+        "the transfer cost also holds how much harder the target set is, which the multilingual model's own "
+        "drop between the same two sets measures; the swap cost is the transfer cost minus that drop.",
         "",
-        "| dataset | method | language | reference (en) | stitched (en) | target | stitching cost | transfer cost |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dataset | method | language | reference (en) | stitched (en) | target | stitching cost | transfer cost "
+        "| multilingual's own drop | swap cost |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    interval = lambda row, name: (  # noqa: E731
+        "–"
+        if pd.isna(getattr(row, f"{name}_cost", np.nan))
+        else f"{getattr(row, f'{name}_cost'):+.3f} [{getattr(row, f'{name}_ci_low'):+.3f}, "
+        f"{getattr(row, f'{name}_ci_high'):+.3f}]"
+    )
     for row in costs.itertuples():
+        drop = getattr(row, "multilingual_drop", np.nan)
         lines.append(
             f"| {row.dataset} | {row.method} | {row.language} | {row.reference_english_f1:.3f} | "
-            f"{row.stitched_english_f1:.3f} | {row.target_f1:.3f} | "
-            f"{row.stitching_cost:+.3f} [{row.stitching_ci_low:+.3f}, {row.stitching_ci_high:+.3f}] | "
-            f"{row.transfer_cost:+.3f} [{row.transfer_ci_low:+.3f}, {row.transfer_ci_high:+.3f}] |"
+            f"{row.stitched_english_f1:.3f} | {row.target_f1:.3f} | {interval(row, 'stitching')} | "
+            f"{interval(row, 'transfer')} | {'–' if pd.isna(drop) else f'{drop:+.3f}'} | {interval(row, 'swap')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -414,8 +542,8 @@ def costs_markdown(costs: pd.DataFrame) -> str:
 
 def _verdict_counts(rows: pd.DataFrame) -> str:
     counts = rows["verdict"].value_counts()
-    parts = [f"{counts.get(v, 0)} {v}" for v in ("supported", "contradicted", "not significant") if counts.get(v, 0)]
-    return ", ".join(parts)
+    order = ("supported", "contradicted", "not significant", "untested")
+    return ", ".join(f"{counts.get(v, 0)} {v}" for v in order if counts.get(v, 0))
 
 
 def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.DataFrame, alpha: float) -> str:
@@ -424,10 +552,12 @@ def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.Dat
     against the multilingual baseline."""
     lines = []
     if not claims.empty:
+        tested = int((claims["verdict"] != "untested").sum())
         lines.append(
-            f"Each claim is tested per language and per RR weighting: {len(claims)} paired comparisons over the test "
-            f'examples, all seeds, Holm-corrected (alpha = {alpha}); "supported" means the corrected test rejects '
-            "in the claimed direction."
+            f"Each claim is tested per language and per RR weighting, each pair of methods once: {tested} "
+            "method-level comparisons (seeds and test examples both random), Holm-corrected (alpha = "
+            f'{alpha}); "supported" means the corrected test rejects in the claimed direction, "not significant" '
+            "that this run cannot tell the two methods apart (not that they are equal)."
         )
         lines.append("")
         for group, rows in claims.groupby("group", sort=False):
@@ -435,50 +565,81 @@ def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.Dat
         lines.append("")
     rr_costs = costs[costs["method"].str.startswith("rr-")] if not costs.empty else costs
     if not rr_costs.empty:
-        stitching, transfer = rr_costs["stitching_cost"].mean(), rr_costs["transfer_cost"].mean()
-        lines.append(
-            "Where the loss comes from (RR variants, mean over methods and languages): stitching costs "
-            f"{stitching:+.3f} macro-F1 on English (original {rr_costs['reference_english_f1'].mean():.3f} -> stitched "
-            f"{rr_costs['stitched_english_f1'].mean():.3f}), the swap to the target language {transfer:+.3f} "
-            f"(-> {rr_costs['target_f1'].mean():.3f}): the loss is mostly "
-            + ("at the swap, not at stitching." if transfer > stitching else "at stitching, not at the swap.")
+        mean = rr_costs.mean(numeric_only=True)
+        text = (
+            "Where the loss comes from (RR variants, mean over methods and languages; per method with intervals in "
+            f"the costs table): stitching changes English macro-F1 by {-mean['stitching_cost']:+.3f} (original "
+            f"{mean['reference_english_f1']:.3f} -> stitched {mean['stitched_english_f1']:.3f}); the same models "
+            f"score {mean['transfer_cost']:.3f} lower on the target test set ({mean['target_f1']:.3f})"
         )
+        if "swap_cost" in rr_costs and rr_costs["swap_cost"].notna().any():
+            text += (
+                f", of which {mean['multilingual_drop']:.3f} is the multilingual model's own drop between the "
+                f"two test sets (it swaps nothing), leaving {mean['swap_cost']:.3f} that the swap itself causes"
+            )
+        lines.append(text + ".")
     best = _best_stitched(summary, claims)
     if best:
         lines.append("")
         lines.append(
-            "Best zero-shot stitched method per language (picked on the test set: descriptive; every method's own "
-            "test against the multilingual baseline is in the claims table): " + "; ".join(best) + "."
+            "Best zero-shot stitched method per language, among the methods tested against the multilingual "
+            "baseline on all seeds (picked on the test set: descriptive): " + "; ".join(best) + "."
         )
     return "\n".join(lines)
 
 
 def _best_stitched(summary: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
+    """Per language, the stitched method with the highest mean among those with a tested
+    row against the multilingual baseline, with that row's verdict from its side."""
     out = []
+    if claims.empty or "better" not in claims:
+        return out
+    tested = claims[
+        (claims["verdict"] != "untested") & (claims["better"].eq("multilingual") | claims["worse"].eq("multilingual"))
+    ]
     part = summary[(summary["language"] != "en") & summary["zero_shot"].astype(bool)]
     for (dataset, lang), rows in part.groupby(["dataset", "language"]):
-        stitched = rows[~rows["method"].isin(NOT_STITCHED)]
-        reference = rows[rows["method"] == "multilingual"]
+        here = tested[(tested["dataset"] == dataset) & (tested["language"] == lang)]
+        against = {row.better if row.worse == "multilingual" else row.worse: row for row in here.itertuples()}
+        stitched = rows[rows["method"].isin(against) & ~rows["method"].isin(NOT_STITCHED)]
         if stitched.empty:
             continue
         top = stitched.sort_values("macro_f1_mean", ascending=False).iloc[0]
-        text = f"{dataset}/{lang}: {top['method']} {top['macro_f1_mean']:.3f}"
-        if not reference.empty:
-            test = (
-                claims[
-                    (claims["dataset"] == dataset)
-                    & (claims["language"] == lang)
-                    & (claims["claim"] == f"{top['method']} beats multilingual")
-                ]
-                if not claims.empty
-                else claims
-            )
-            gap = top["macro_f1_mean"] - reference["macro_f1_mean"].iloc[0]
-            text += f", {gap:+.3f} from multilingual"
-            if not test.empty:
-                text += f" (p Holm {test['p_holm'].iloc[0]:.4f}, {test['verdict'].iloc[0]})"
-        out.append(text)
+        row = against[top["method"]]
+        sign = 1 if row.better == top["method"] else -1
+        low, high = sorted((sign * row.ci_low, sign * row.ci_high))
+        verdict = (
+            "cannot be told apart"
+            if row.verdict == "not significant"
+            else ("significantly better" if sign * row.difference > 0 else "significantly worse")
+        )
+        out.append(
+            f"{dataset}/{lang}: {top['method']} {top['macro_f1_mean']:.3f}, {sign * row.difference:+.3f} from "
+            f"multilingual [{low:+.3f}, {high:+.3f}] (p Holm {row.p_holm:.4f}: {verdict})"
+        )
     return out
+
+
+def tuned_variants(evaluations: Evaluations) -> list[str]:
+    """What a -tuned variant can change: fine-tuning moves only the rows of tokens in the
+    English training texts, so where few anchors are among them, -tuned is its base method
+    again. One line per (dataset, language, -tuned method): anchors changed, and the seeds
+    whose predictions equal the base method's."""
+    lines = []
+    frame = evaluations.per_seed
+    tuned = frame[frame["method"].str.endswith("-tuned") & frame["tuned_anchor_tokens"].notna()]
+    for (dataset, lang, method), rows in tuned.groupby(["dataset", "language", "method"]):
+        base = method.removesuffix("-tuned")
+        ours, theirs = evaluations.predictions(dataset, lang, method), evaluations.predictions(dataset, lang, base)
+        common = sorted(set(ours) & set(theirs))
+        same = sum(ours[s] == theirs[s] for s in common)
+        lines.append(
+            f"- {dataset}/{lang} {method}: fine-tuning changed {rows['tuned_anchors_changed'].mean():.0f} of "
+            f"{rows['tuned_anchor_tokens'].iloc[0]:.0f} anchor tokens (mean over seeds)"
+            + (f"; predictions identical to {base} in {same} of {len(common)} seeds" if common else "")
+            + ("." if same < len(common) or not common else f": here {method} is {base} again, not a finding.")
+        )
+    return lines
 
 
 def findings_markdown(
@@ -490,6 +651,7 @@ def findings_markdown(
     costs_md: str,
     diagnostics: dict[str, dict],
     english: pd.DataFrame,
+    tuned: list[str] = (),
 ) -> str:
     lines = [
         f"# Results of run `{run}`",
@@ -511,6 +673,8 @@ def findings_markdown(
             text = ", ".join(f"{r.method} {r.macro_f1_mean:.3f} ± {r.macro_f1_sd:.3f}" for r in reference.itertuples())
             lines += [f"English test set (in-language reference): {text}.", ""]
     lines += ["## The paper's claims, tested", "", claims_md, "## Where the loss comes from", "", costs_md]
+    if tuned:
+        lines += ["## What -tuned can change here", "", *tuned, ""]
     if len(english):
         stitched = english.groupby("method")["macro_f1"].agg(["mean", "std", "count"])
         lines += ["Stitched models on the English test set (own embedding layer, all languages and seeds):", ""]
@@ -665,37 +829,39 @@ def plot_sweep(summary: pd.DataFrame, dataset: str, rows: dict[str, str], xlabel
 
 def plot_gain(summary: pd.DataFrame, dataset: str, diagnostics: dict[str, dict], rr_method: str, out_png: str) -> None:
     """Transfer gain (RR - LS, RR - multilingual) against anchor count, lexicon-induction
-    P@1 and unknown-word rate, with Spearman's rho and its 95% interval (n >= 4 languages)."""
+    P@1 and unknown-word rate, with Spearman's rho and its exact permutation p per panel."""
     part = summary[(summary["dataset"] == dataset) & (summary["language"] != "en")]
     mean = part.pivot(index="language", columns="method", values="macro_f1_mean")
     oov = part[part["method"] == rr_method].set_index("language")["oov_rate"]
-    plt, fig, axes = _figure(10, 3.2, ncols=3, sharey=True)
+    plt, fig, axes = _figure(11, 3.6, ncols=3, sharey=True)
     features = {
         "anchors": {lang: d["anchors"] for lang, d in diagnostics.items()},
         "lexicon induction P@1": {lang: d["lexicon_induction"].get("p@1") for lang, d in diagnostics.items()},
         "unknown-word rate": oov.to_dict(),
     }
     for ax, (name, values) in zip(axes, features.items()):
+        notes = []
         for baseline, marker in (("ls", "o"), ("multilingual", "s")):
             if rr_method not in mean.columns or baseline not in mean.columns:
                 continue
             langs = [lang for lang in mean.index if values.get(lang) is not None]
             xs = [float(values[lang]) for lang in langs]
             ys = [float(mean.loc[lang, rr_method] - mean.loc[lang, baseline]) for lang in langs]
-            rho = stats.spearman_interval(xs, ys)
-            label = (
-                f"{rr_method} − {baseline}: Spearman ρ={rho[0]:.2f} [{rho[1]:.2f}, {rho[2]:.2f}] (n={len(xs)})"
+            rho = stats.spearman_permutation(xs, ys)
+            notes.append(
+                f"− {baseline}: ρ={rho[0]:+.2f}, exact p={rho[1]:.2f} (n={len(xs)})"
                 if rho
-                else f"{rr_method} − {baseline}: too few languages for a correlation (n={len(xs)})"
+                else f"− {baseline}: too few languages (n={len(xs)})"
             )
-            ax.scatter(xs, ys, marker=marker, label=label)
+            ax.scatter(xs, ys, marker=marker, label=f"{rr_method} − {baseline}" if ax is axes[0] else None)
             for x, y, lang in zip(xs, ys, langs):
                 ax.annotate(lang, (x, y), fontsize=7, xytext=(2, 2), textcoords="offset points")
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_xlabel(name)
-        ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.2))
+        ax.set_title("\n".join(notes), fontsize=7, loc="left")
     axes[0].set_ylabel("macro-F1 gain")
-    fig.suptitle(f"{dataset}: where does stitching help? (rank correlation over languages, needs n ≥ 4)")
+    fig.legend(fontsize=7, frameon=False, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.08))
+    fig.suptitle(f"{dataset}: where does stitching help? (Spearman's ρ over languages, exact permutation p)", y=1.04)
     _save(fig, out_png)
     plt.close(fig)
 
@@ -735,14 +901,17 @@ def plot_costs(costs: pd.DataFrame, dataset: str, out_png: str) -> None:
         )
         x = np.arange(len(rows))
         for offset, column, label, color in (
-            (-0.2, "stitching", "stitching cost (English: original → stitched)", "tab:orange"),
-            (0.2, "transfer", "transfer cost (stitched on English → target)", "tab:blue"),
+            (-0.27, "stitching", "stitching cost (English: original → stitched)", "tab:orange"),
+            (0.0, "transfer", "transfer cost (stitched on English → target)", "tab:blue"),
+            (0.27, "swap", "swap cost (transfer cost − multilingual's own drop)", "tab:green"),
         ):
-            values = rows[f"{column}_cost"].to_numpy()
+            if f"{column}_cost" not in rows:
+                continue
+            values = rows[f"{column}_cost"].to_numpy(dtype=float)
             errors = np.array(
                 [values - rows[f"{column}_ci_low"].to_numpy(), rows[f"{column}_ci_high"].to_numpy() - values]
             )
-            ax.bar(x + offset, values, 0.4, yerr=errors, capsize=2, label=label, color=color)
+            ax.bar(x + offset, values, 0.27, yerr=errors, capsize=2, label=label, color=color)
         ax.set_xticks(x, rows.index, rotation=60, ha="right", fontsize=7)
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(lang)

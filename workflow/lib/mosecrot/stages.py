@@ -191,7 +191,7 @@ def select_anchors(
     whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
     pairs = lexicon.read_lexicon_tsv(Path(lexicon_path))
     english_rank = None
-    if settings.get("one_per_target") == "most_frequent_english":
+    if settings["one_per_target"] == "most_frequent_english":
         from wordfreq import zipf_frequency
 
         english_rank = {e.lower(): zipf_frequency(e, "en") for e, _ in pairs}
@@ -202,7 +202,7 @@ def select_anchors(
         lang,
         english_casing=english_casing,
         target_casing=settings.get("target_casing", ["exact", "lower"]),
-        one_per_target=settings.get("one_per_target", "first"),
+        one_per_target=settings["one_per_target"],
         stop_word_filter=settings.get("stop_words", False),
         min_length=settings.get("min_length", 1),
         alphabetic_only=settings.get("alphabetic_only", False),
@@ -650,12 +650,14 @@ def evaluate(
         positions = _word_positions(word_lists, vectors_vocab)
         rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         if kind == "rr" and settings.get("tuned"):
-            word_rows = _tuned_target_rows(neighbours, anchors_path, source_rows, plm, classifier.table, rows)
+            word_rows, extra["tuned_anchor_rows"] = _tuned_target_rows(
+                neighbours, anchors_path, source_rows, plm, classifier.table, rows
+            )
         else:
             word_rows = np.asarray(np.load(target, mmap_mode="r")[rows], dtype=np.float32)
         rows_for = dict(zip(positions, word_rows))
         if settings.get("unknown_words") == "subword" and bin_path:
-            extra = _add_subword_rows(
+            extra |= _add_subword_rows(
                 rows_for, word_lists, settings, kind, vectors_matrix, vectors_vocab, anchors_path, plm, bin_path
             )
         special_rows = classifier.table[transfer.special_token_ids(special)]
@@ -663,6 +665,7 @@ def evaluate(
         predicted_ids = classifier.predict(inputs.encoded, inputs.table, inputs.pad_row)
         unknown_rate = inputs.unknown_rate
         extra["tokenization"] = tokenization.record()
+        extra["dropped_punctuation"] = inputs.dropped_punctuation
     else:  # multilingual, no-swap, original, and English with the model's own embeddings
         encoded = inference.text_encoder(model, settings["max_length"], settings.get("text_prefix", ""))(texts)
         predicted_ids = classifier.predict(encoded, pad_row=special["pad"])
@@ -705,11 +708,13 @@ def _word_positions(word_lists: list[list[str]], vocab_path: str) -> dict[str, i
 
 def _tuned_target_rows(
     neighbours_path: str, anchors_path: str, source_path: str, plm: str, tuned_table: np.ndarray, word_rows: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, dict]:
     """F_t (of the target words at `word_rows`) rebuilt from the anchors' original rows plus
     what fine-tuning changed in them: E_s[a] + (T[a] - F_s[a]), where T is the fine-tuned
     table and F_s the stitched table it started from. (T[a] alone would mix rows that are
-    already mixtures a second time.)"""
+    already mixtures a second time.) Also counts the distinct anchor tokens whose row
+    fine-tuning changed at all: only tokens of the English training texts move (no weight
+    decay), so on a small task -tuned can equal its base method."""
     stored = np.load(neighbours_path)
     if "indices" not in stored:
         raise PipelineInputError(
@@ -719,8 +724,11 @@ def _tuned_target_rows(
 
     token_ids = [a.token_id for a in anchors_lib.read_anchors(anchors_path)]
     stitched = np.load(source_path, mmap_mode="r")[token_ids]
-    updated = word_embeddings(plm)[token_ids] + (tuned_table[token_ids] - stitched)
-    return relrep.Neighbours(stored["indices"][word_rows], stored["weights"][word_rows]).combine(updated)
+    change = tuned_table[token_ids] - stitched
+    updated = word_embeddings(plm)[token_ids] + change
+    moved = {token for token, row in zip(token_ids, change) if np.any(row != 0)}
+    counts = {"anchor_tokens": len(set(token_ids)), "changed_by_finetuning": len(moved)}
+    return relrep.Neighbours(stored["indices"][word_rows], stored["weights"][word_rows]).combine(updated), counts
 
 
 def _add_subword_rows(
@@ -834,6 +842,7 @@ def aggregate(
     methods: list[str],
     seen_languages: list[str],
     sweeps: dict,
+    seeds: list[int],
     default_k,
     settings: dict,
     out: dict[str, str],
@@ -845,6 +854,7 @@ def aggregate(
     from mosecrot import analysis
 
     resamples, seed, alpha = settings["resamples"], settings["seed"], settings["alpha"]
+    sweep_seeds = sweeps.get("seeds") or seeds
     evaluations = analysis.load_evaluations(eval_files)
     english = analysis.load_evaluations(english_files, key=lambda r: f"{r['trained_for']}/{r['method']}")
     summary = analysis.summarize(evaluations, resamples, seed)
@@ -863,7 +873,8 @@ def aggregate(
         for kind, title in (("k", "Top-k sweep (paper Table 3)"), ("anchors", "Anchor subsets (paper Table 4)")):
             rows = _sweep_rows(sweeps, default_k, kind)
             if len(rows) > 1:
-                sweep_text.append(f"## {dataset}: {title}\n\n" + analysis.sweep_table(summary, dataset, rows)[1])
+                part = analysis.sweep_summary(evaluations, rows, sweep_seeds, resamples, seed)
+                sweep_text.append(f"## {dataset}: {title}\n\n" + analysis.sweep_table(part, dataset, rows)[1])
     claims = analysis.finalize_claims(claim_rows, alpha)
     costs = analysis.transfer_costs(evaluations, english, methods, default_k, resamples, seed)
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out["main_csv"], index=True)
@@ -884,6 +895,7 @@ def aggregate(
         costs_md,
         _diagnostics_by_construction(diagnostics_files),
         english.per_seed,
+        analysis.tuned_variants(evaluations),
     )
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)
@@ -900,7 +912,9 @@ def plots(
     dataset: str,
     methods: list[str],
     sweeps: dict,
+    seeds: list[int],
     default_k,
+    settings: dict,
     out: dict[str, str],
 ) -> None:
     import pandas as pd
@@ -912,15 +926,18 @@ def plots(
     costs = pd.read_csv(costs_csv) if Path(costs_csv).stat().st_size > 1 else pd.DataFrame()
     weighting = sweeps.get("weighting", "standard")
     diagnostics = _main_diagnostics(diagnostics_files, weighting, default_k)
+    evaluations = analysis.load_evaluations(eval_files)
     analysis.plot_bars(per_seed, summary, dataset, out["bars"], methods)
-    analysis.plot_sweep(summary, dataset, _sweep_rows(sweeps, default_k, "k"), "k", out["sweep_k"])
-    analysis.plot_sweep(
-        summary, dataset, _sweep_rows(sweeps, default_k, "anchors"), "anchor subset", out["sweep_anchors"]
-    )
+    for kind, label in (("k", "k"), ("anchors", "anchor subset")):
+        rows = _sweep_rows(sweeps, default_k, kind)
+        part = analysis.sweep_summary(
+            evaluations, rows, sweeps.get("seeds") or seeds, settings["resamples"], settings["seed"]
+        )
+        analysis.plot_sweep(part, dataset, rows, label, out[f"sweep_{kind}"])
     analysis.plot_gain(summary, dataset, diagnostics, f"rr-{weighting}", out["gain"])
     analysis.plot_drift(per_seed, dataset, out["drift"])
     analysis.plot_costs(costs, dataset, out["costs"])
-    curves = analysis.load_evaluations(english_files + eval_files).curves
+    curves = analysis.load_evaluations(english_files).curves + evaluations.curves
     analysis.plot_curves(_unique_curves(curves), dataset, out["curves"])
 
 

@@ -1,0 +1,164 @@
+"""The claims, tables and costs of the analysis on crafted evaluations whose answers are
+known: each pair of methods tested once, one-seed rows never passed off as methods, chance
+rows, sweeps on equal seeds, and the swap cost net of the multilingual model's own drop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mosecrot import analysis
+
+LABELS = [f"c{i}" for i in range(4)]
+
+
+def _evaluations(rng, accuracies: dict[tuple[str, str], tuple[float, int]], n=120) -> analysis.Evaluations:
+    """(language, method) -> (accuracy, seeds): predictions right with that probability."""
+    gold = {lang: list(rng.choice(LABELS, n)) for lang in {lang for lang, _ in accuracies}}
+    rows, predicted = [], {}
+    for (lang, method), (accuracy, seeds) in accuracies.items():
+        for seed in range(seeds):
+            labels = [g if rng.random() < accuracy else str(rng.choice(LABELS)) for g in gold[lang]]
+            predicted.setdefault(("d", lang, method), {})[seed] = labels
+            hit = np.mean([a == b for a, b in zip(labels, gold[lang])])
+            rows.append(
+                {
+                    "dataset": "d",
+                    "language": lang,
+                    "method": method,
+                    "seed": seed,
+                    "zero_shot": method != "lr",
+                    "macro_f1": analysis.stats.point_estimate(gold[lang], np.array([labels])),
+                    "accuracy": hit,
+                    "chance_macro_f1": 0.1,
+                    "uniform_macro_f1": 0.25,
+                    "anchors": None,
+                    "oov_rate": None,
+                    "n_examples": n,
+                }
+            )
+    return analysis.Evaluations(pd.DataFrame(rows), {("d", lang): g for lang, g in gold.items()}, predicted, [])
+
+
+def test_each_pair_of_methods_is_tested_once_per_language():
+    methods = ["rr-standard", "rr-softmax", "ls", "multilingual", "lr", "no-swap", "wechsel", "rr-standard-aligned"]
+    claims = analysis.claim_list(methods, ["fr", "mt"], seen=["fr"])
+    pairs = [(frozenset((c.better, c.worse)), lang) for c in claims for lang in c.languages]
+    assert len(pairs) == len(set(pairs))
+    # The paper's direction wins: on a seen language the multilingual baseline is the claimant.
+    rr_vs_multi = {(c.text, c.languages) for c in claims if {c.better, c.worse} == {"rr-standard", "multilingual"}}
+    assert rr_vs_multi == {
+        ("multilingual beats rr-standard (seen languages)", ("fr",)),
+        ("rr-standard beats multilingual (unseen languages)", ("mt",)),
+    }
+    assert {"wechsel beats multilingual", "wechsel beats no-swap", "rr-standard beats no-swap"} <= {
+        c.text for c in claims
+    }
+    assert not any(c.better == "no-swap" or "lr beats no-swap" in c.text for c in claims)
+
+
+def test_a_one_seed_method_is_untested_and_stays_out_of_the_family(rng):
+    evaluations = _evaluations(rng, {("fr", "rr-standard"): (0.5, 3), ("fr", "ls"): (0.9, 1), ("fr", "lr"): (0.95, 1)})
+    claims = [
+        analysis.Claim("rr-standard beats LS", "rr-standard", "ls", ("fr",), "g"),
+        analysis.Claim("LR beats rr-standard", "lr", "rr-standard", ("fr",), "h"),
+    ]
+    frame = analysis.finalize_claims(analysis.test_claims(evaluations, "d", claims, 1000, 0), 0.05)
+    by_claim = frame.set_index("claim")
+    assert by_claim.loc["rr-standard beats LS", "verdict"] == "untested"
+    assert "ls: one seed" in by_claim.loc["rr-standard beats LS", "untested"]
+    assert by_claim.loc["LR beats rr-standard", "verdict"] == "supported"  # LR is deterministic
+    assert len(by_claim.loc["LR beats rr-standard", "per_seed_differences"].split()) == 3
+    # The family holds one test: Holm and the simultaneous interval are those of one test.
+    row = by_claim.loc["LR beats rr-standard"]
+    assert row["p_holm"] == row["p_value"] and row["ci_level"] == pytest.approx(0.95)
+    assert "untested" in analysis.claims_markdown(frame, 0.05)
+
+
+def test_simultaneous_intervals_widen_with_the_family(rng):
+    evaluations = _evaluations(rng, {("fr", "a"): (0.8, 3), ("fr", "b"): (0.5, 3), ("fr", "c"): (0.6, 3)})
+    one = analysis.Claim("a beats b", "a", "b", ("fr",), "g")
+    rows = analysis.test_claims(evaluations, "d", [one], 1000, 0)
+    alone = analysis.finalize_claims(rows, 0.05).iloc[0]
+    more = analysis.test_claims(evaluations, "d", [one, analysis.Claim("c beats b", "c", "b", ("fr",), "g")], 1000, 0)
+    family = analysis.finalize_claims(more, 0.05).iloc[0]
+    assert family["ci_level"] == pytest.approx(0.975)
+    assert family["ci_low"] < alone["ci_low"] and family["ci_high"] > alone["ci_high"]
+
+
+def test_main_table_marks_one_seed_rows_bolds_only_comparable_means_and_shows_both_chance_lines(rng):
+    rows = []
+    for method, mean, seeds in (
+        ("rr-standard", 0.40, 3),
+        ("rr-standard-k10", 0.60, 1),
+        ("ls", 0.45, 3),
+        ("lr", 0.9, 1),
+    ):
+        rows.append(
+            {
+                "dataset": "d",
+                "language": "fr",
+                "method": method,
+                "zero_shot": method != "lr",
+                "n_seeds": seeds,
+                "macro_f1_mean": mean,
+                "macro_f1_sd": 0.0 if seeds == 1 else 0.02,
+                "macro_f1_ci_low": mean - 0.05,
+                "macro_f1_ci_high": mean + 0.05,
+                "chance_macro_f1": 0.013,
+                "uniform_macro_f1": 0.083,
+            }
+        )
+    _, text = analysis.paper_table(pd.DataFrame(rows), "d")
+    lines = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()}
+    assert "(1 seed)" in lines["rr-standard-k10"] and "± 0.000" not in text
+    assert "(deterministic)" in lines["lr (not zero-shot)"]
+    assert "**0.450" in lines["ls"] and "**" not in lines["rr-standard-k10"]
+    assert "0.083" in lines["chance (uniform guess)"] and "0.013" in lines["chance (majority)"]
+
+
+def test_a_sweep_compares_its_points_with_the_main_method_on_the_same_seeds(rng):
+    evaluations = _evaluations(rng, {("fr", "rr-standard"): (0.6, 3), ("fr", "rr-standard-k10"): (0.6, 1)})
+    rows = {"k=10": "rr-standard-k10", "k=50": "rr-standard"}
+    summary = analysis.sweep_summary(evaluations, rows, [0], 1000, 0)
+    part = summary.set_index("method")
+    assert part.loc["rr-standard", "n_seeds"] == 1
+    seed0 = evaluations.per_seed.query("method == 'rr-standard' and seed == 0")["macro_f1"].iloc[0]
+    assert part.loc["rr-standard", "macro_f1_mean"] == pytest.approx(seed0)
+    assert "(1 seed)" in analysis.sweep_table(summary, "d", rows)[1]
+
+
+def test_the_swap_cost_is_the_transfer_cost_net_of_the_multilingual_models_own_drop(rng):
+    """Crafted: the English set is easy for everyone, the target set hard for everyone; the
+    stitched model loses only a little more than the multilingual model does."""
+    evaluations = _evaluations(
+        rng,
+        {
+            ("en", "original"): (0.95, 3),
+            ("en", "multilingual"): (0.95, 3),
+            ("fr", "multilingual"): (0.55, 3),
+            ("fr", "ls"): (0.5, 3),
+        },
+    )
+    english = analysis.Evaluations(pd.DataFrame(columns=["language"]), {}, {}, [])
+    costs = analysis.transfer_costs(evaluations, english, ["ls", "multilingual"], 50, 1000, 0).set_index("method")
+    ls = costs.loc["ls"]
+    assert ls["transfer_cost"] == pytest.approx(ls["stitched_english_f1"] - ls["target_f1"])
+    assert ls["swap_cost"] == pytest.approx(ls["transfer_cost"] - ls["multilingual_drop"], abs=1e-12)
+    assert ls["multilingual_drop"] > 0.3 and abs(ls["swap_cost"]) < ls["transfer_cost"] / 3
+    assert ls["swap_ci_low"] < ls["swap_cost"] < ls["swap_ci_high"]
+    assert pd.isna(costs.loc["multilingual"].get("swap_cost"))
+
+
+def test_a_tuned_variant_that_fine_tuning_left_unchanged_is_said_to_be_its_base_method(rng):
+    evaluations = _evaluations(rng, {("fr", "rr-standard"): (0.5, 2)})
+    evaluations.predicted[("d", "fr", "rr-standard-tuned")] = dict(evaluations.predicted[("d", "fr", "rr-standard")])
+    evaluations.predicted[("d", "fr", "rr-standard-tuned")][1] = ["c0"] * 120  # one seed differs
+    tuned = evaluations.per_seed.assign(
+        method="rr-standard-tuned", tuned_anchors_changed=[0, 4], tuned_anchor_tokens=900
+    )
+    evaluations.per_seed = pd.concat([evaluations.per_seed, tuned], ignore_index=True)
+    (line,) = analysis.tuned_variants(evaluations)
+    assert "changed 2 of 900 anchor tokens" in line and "identical to rr-standard in 1 of 2 seeds" in line
+    evaluations.predicted[("d", "fr", "rr-standard-tuned")][1] = evaluations.predicted[("d", "fr", "rr-standard")][1]
+    assert "is rr-standard again, not a finding" in analysis.tuned_variants(evaluations)[0]
