@@ -105,3 +105,45 @@ def test_anchor_file_roundtrip(tmp_path):
     anchors, _, _ = _select()
     write_anchors(tmp_path / "a.tsv", anchors)
     assert read_anchors(tmp_path / "a.tsv") == anchors
+
+
+def test_every_anchor_set_holds_out_the_same_pairs():
+    """A sweep's subsets (stop words removed, random N) are compared with the main set:
+    the same held-out pairs must leave all of them, whatever the filters remove."""
+    pairs = [("dog", "hund"), ("cat", "katze"), ("house", "haus"), ("the", "der"), ("hound", "köter")]
+    main, main_held, _ = _select(pairs=pairs, held_out_share=0.4, seed=3)
+    for options in ({"stop_word_filter": True}, {"strategy": "random", "n": 2}, {"min_length": 4}):
+        subset, held, _ = _select(pairs=pairs, held_out_share=0.4, seed=3, **options)
+        assert held == main_held and set(subset) <= set(main)
+
+
+def test_the_config_path_picks_the_most_frequent_translation_and_keeps_the_held_out_share():
+    """Through the schema's defaults, as a run sees them: FreeDict's alphabetical order
+    must not choose the anchor (vous -> thou), and sweep sets hold out like the main set."""
+    from pathlib import Path
+
+    import yaml
+    from mosecrot import plan
+    from snakemake.utils import validate
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config/demo.yaml").read_text())
+    validate(config, str(root / "workflow/schemas/config.schema.yaml"), set_default=True)
+    sets = plan.anchor_settings(config)
+    assert {s["one_per_target"] for s in sets.values()} == {"most_frequent_english"}
+    assert {s["held_out_share"] for s in sets.values()} == {config["anchors"]["held_out_share"]} != {0.0}
+    from wordfreq import zipf_frequency
+
+    rank = {w: zipf_frequency(w, "en") for w in ("thou", "you", "at", "of")}
+    plm = {"thou": 0, "you": 1, "at": 2, "of": 3}
+    chosen, _, _ = select_anchors(
+        [("thou", "vous"), ("you", "vous"), ("at", "de"), ("of", "de")],
+        plm,
+        {"de": 0, "vous": 1},
+        "fr",
+        ["lower"],
+        ["exact"],
+        one_per_target=sets["main"]["one_per_target"],
+        english_rank=rank,
+    )
+    assert {(a.target, a.english) for a in chosen} == {("vous", "you"), ("de", "of")}

@@ -82,6 +82,16 @@ CROSS = [
         _set("methods", ["rr-standard-kall-tuned"]),
         "methods: rr-standard-kall-tuned needs a numeric k",
     ),
+    (
+        "subword rows for an aligned variant",
+        lambda c: c.update(methods=["rr-standard-aligned"], relrep={"unknown_words": "subword"}),
+        "methods: rr-standard-aligned with relrep.unknown_words: subword would build unknown words unlike",
+    ),
+    (
+        "subword rows for a tuned variant",
+        lambda c: c.update(methods=["rr-softmax-tuned"], relrep={"unknown_words": "subword"}),
+        "methods: rr-softmax-tuned with relrep.unknown_words: subword",
+    ),
 ]
 
 

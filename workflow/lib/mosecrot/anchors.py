@@ -57,7 +57,7 @@ def select_anchors(
     lang: str,
     english_casing: list[str],
     target_casing: list[str],
-    one_per_target: str = "first",
+    one_per_target: str = "most_frequent_english",
     stop_word_filter: bool = False,
     min_length: int = 1,
     alphabetic_only: bool = False,
@@ -77,7 +77,10 @@ def select_anchors(
     whose target word is only there are counted as lost to that frequency filter (the
     paper applied none). Held-out pairs (for the lexicon-induction diagnostic) share
     neither their target word nor their English word with any anchor, as MUSE's
-    train/test split keeps its source words disjoint."""
+    train/test split keeps its source words disjoint. The held-out split is drawn before
+    the optional filters (stop words, lengths, ranks) and the subsampling, so every anchor
+    set selected with the same seed and share holds out the same pairs: a sweep's subsets
+    and the main set are compared on equal terms."""
     stats: dict = {"language": lang, "dictionary_pairs": len(pairs)}
     matched: list[Anchor] = []
     lost_words: set[str] = set()
@@ -94,22 +97,6 @@ def select_anchors(
     if beyond_top_n is not None:
         stats["pairs_lost_to_vectors_top_n"] = lost_pairs
         stats["target_words_lost_to_vectors_top_n"] = len(lost_words)
-
-    if stop_word_filter:
-        english_stops, target_stops = stop_words("en"), stop_words(lang)
-        matched = [
-            a for a in matched if a.english.lower() not in english_stops and a.target.lower() not in target_stops
-        ]
-        stats["after_stop_words"] = len(matched)
-    if min_length > 1:
-        matched = [a for a in matched if len(a.english) >= min_length and len(a.target) >= min_length]
-        stats["after_min_length"] = len(matched)
-    if alphabetic_only:
-        matched = [a for a in matched if a.english.isalpha() and a.target.isalpha()]
-        stats["after_alphabetic_only"] = len(matched)
-    if max_target_rank is not None:
-        matched = [a for a in matched if a.target_row < max_target_rank]
-        stats["after_max_target_rank"] = len(matched)
 
     matched = _one_per_target(matched, one_per_target, english_rank)
     stats["after_one_translation_per_target"] = len(matched)
@@ -129,6 +116,22 @@ def select_anchors(
         stats["held_out"] = len(held_out)
         stats["held_out_english_words"] = len(held_english)
         stats["anchors_removed_sharing_held_out_english"] = len(kept) - len(matched)
+
+    if stop_word_filter:
+        english_stops, target_stops = stop_words("en"), stop_words(lang)
+        matched = [
+            a for a in matched if a.english.lower() not in english_stops and a.target.lower() not in target_stops
+        ]
+        stats["after_stop_words"] = len(matched)
+    if min_length > 1:
+        matched = [a for a in matched if len(a.english) >= min_length and len(a.target) >= min_length]
+        stats["after_min_length"] = len(matched)
+    if alphabetic_only:
+        matched = [a for a in matched if a.english.isalpha() and a.target.isalpha()]
+        stats["after_alphabetic_only"] = len(matched)
+    if max_target_rank is not None:
+        matched = [a for a in matched if a.target_row < max_target_rank]
+        stats["after_max_target_rank"] = len(matched)
 
     anchors = _subsample(matched, strategy, n, rng, target_matrix)
     stats["subsample"] = {"strategy": strategy, "n": n}

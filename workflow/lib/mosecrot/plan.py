@@ -106,7 +106,8 @@ def anchor_settings(config: dict) -> dict[str, dict]:
     main = dict(config.get("anchors", {}))
     sets = {"main": main}
     for entry in config.get("sweeps", {}).get("anchors", []):
-        sets[entry["name"]] = {**main, **{k: v for k, v in entry.items() if k != "name"}, "held_out_share": 0.0}
+        # Same held-out share and seed as the main set: the same pairs leave every set.
+        sets[entry["name"]] = {**main, **{k: v for k, v in entry.items() if k != "name"}}
     return sets
 
 
@@ -154,6 +155,20 @@ def stitched_models(config: dict) -> list[tuple[str, str, str, int]]:
     return list(dict.fromkeys(models))
 
 
+CRAWL_VECTOR_PRESETS = ("fasttext-crawl-vec", "fasttext-crawl-bin", "fasttext-hf")
+
+
+def tokenization_settings(source: dict) -> dict:
+    """A vector source's tokenization with its preset resolved: 'auto' is fasttext-crawl for
+    the Common Crawl vectors (cased, digits kept: the nds mirror is one), else fasttext-wiki.
+    Keys left null take the preset's value (transfer.Tokenization.from_config)."""
+    settings = dict(source.get("tokenization") or {})
+    if settings.get("preset", "auto") == "auto":
+        crawl = source.get("kind") == "url" and source.get("preset") in CRAWL_VECTOR_PRESETS
+        settings["preset"] = "fasttext-crawl" if crawl else "fasttext-wiki"
+    return settings
+
+
 # --------------------------------------------------------------------------- cross-field checks
 
 
@@ -182,6 +197,14 @@ def check_config(config: dict) -> None:
             )
         if method.tuned and method.k == "all":
             raise ConfigError(f"methods: {name} needs a numeric k (-tuned keeps a neighbour list; k=all has none)")
+        subword = config.get("relrep", {}).get("unknown_words") == "subword"
+        if subword and method.kind == "rr" and (method.tuned or method.space != "plm"):
+            # Subword rows are built in the unaligned target space from untuned anchor rows:
+            # unlike this variant's known words.
+            raise ConfigError(
+                f"methods: {name} with relrep.unknown_words: subword would build unknown words unlike its known "
+                "words; use unknown_words: unk or drop the -tuned/-static/-aligned variant"
+            )
     for dataset, spec in config.get("datasets", {}).items():
         for lang in spec.get("languages", []):
             if lang not in languages:
