@@ -128,7 +128,7 @@ def raw_vectors(wildcards):
 
 
 def tokenization(lang):
-    return canonical(VECTOR_SOURCES[lang]["tokenization"])
+    return canonical(plan.tokenization_settings(VECTOR_SOURCES[lang]))
 
 
 def lexicon_sources(lang):

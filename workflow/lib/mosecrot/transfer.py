@@ -3,10 +3,18 @@ trained, the target embedding table (the fine-tuned special-token rows + one row
 the texts use), and the LR baseline on averaged static vectors.
 
 Word splitting (a GAP in the paper) follows the vectors' preprocessing, configured per
-vector source (`tokenization`) and recorded with every result. The default is fastText's
-Wikipedia preprocessing (get-wikimedia.sh): Unicode NFC, lowercase, ’ and ′ mapped to ',
-apostrophes and hyphens split off as their own tokens, ASCII digits deleted. Chinese,
-Japanese and Korean script runs are split into characters or segmented with jieba.
+vector source (`tokenization`: a preset, each field overridable) and recorded with every
+result. Presets:
+- fasttext-wiki, fastText's Wikipedia preprocessing (get-wikimedia.sh): lowercase, ’ and ′
+  mapped to ', “ and ” to ", apostrophes, quotes, hyphens and the other marks it pads split
+  off as their own tokens, the characters it deletes (; : = * | «) deleted, ASCII digits
+  deleted. (» is not deleted there, so it stays a token.)
+- fasttext-crawl, the Common Crawl vectors (cc.*.300 and the Hugging Face mirror), trained
+  on text tokenised with the Europarl tools: cased, digits and inner hyphens kept,
+  punctuation split off. (Moses' apostrophe rules are language-specific; split is the
+  nearest single rule.)
+Unicode NFC first in both. Chinese, Japanese and Korean script runs are split into
+characters or segmented with jieba.
 Words missing from the vocabulary map to the [UNK] row, or, with a fastText .bin, to rows
 built from its subword vectors exactly like known words.
 """
@@ -21,8 +29,27 @@ import numpy as np
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK_RUN = re.compile(f"([{_CJK}]+)")
-_QUOTES = str.maketrans({"’": "'", "′": "'", "‘": "'"})
+_QUOTES = str.maketrans({"’": "'", "′": "'", "‘": "'", "“": '"', "”": '"'})
 _DIGITS = re.compile("[0-9]")
+_PUNCTUATION_ONLY = re.compile(r"[^\w\s]+")
+PRESETS = {
+    "fasttext-wiki": {
+        "lowercase": True,
+        "apostrophes": "split",
+        "hyphens": "split",
+        "digits": "drop",
+        "punctuation": "keep",
+        "deleted": ";:=*|«",
+    },
+    "fasttext-crawl": {
+        "lowercase": False,
+        "apostrophes": "split",
+        "hyphens": "keep",
+        "digits": "keep",
+        "punctuation": "keep",
+        "deleted": "",
+    },
+}
 CHOICES = {
     "apostrophes": ("split", "keep"),
     "hyphens": ("split", "keep"),
@@ -35,8 +62,9 @@ CHOICES = {
 
 @dataclass(frozen=True)
 class Tokenization:
-    """How target text becomes vector-vocabulary words (defaults: fastText Wikipedia)."""
+    """How target text becomes vector-vocabulary words (defaults: the fasttext-wiki preset)."""
 
+    preset: str = "fasttext-wiki"
     lowercase: bool = True
     apostrophes: str = "split"
     hyphens: str = "split"
@@ -44,8 +72,11 @@ class Tokenization:
     punctuation: str = "keep"
     unicode: str = "NFC"
     segmenter: str = "characters"
+    deleted: str = ";:=*|«"  # characters replaced by a space before splitting
 
     def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"tokenization.preset must be one of {tuple(PRESETS)}, not {self.preset!r}")
         for key, allowed in CHOICES.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"tokenization.{key} must be one of {allowed}, not {getattr(self, key)!r}")
@@ -57,7 +88,14 @@ class Tokenization:
 
     @classmethod
     def from_config(cls, settings: dict | None) -> Tokenization:
-        return cls(**(settings or {}))
+        """A preset (default fasttext-wiki; 'auto' is resolved per vector source by
+        plan.tokenization_settings) with every field that is set (not null) overriding it."""
+        settings = dict(settings or {})
+        preset = settings.pop("preset", None)
+        preset = "fasttext-wiki" if preset in (None, "auto") else preset
+        if preset not in PRESETS:
+            raise ValueError(f"tokenization.preset must be one of {tuple(PRESETS)}, not {preset!r}")
+        return cls(preset=preset, **{**PRESETS[preset], **{k: v for k, v in settings.items() if v is not None}})
 
     def record(self) -> dict:
         return asdict(self)
@@ -66,6 +104,8 @@ class Tokenization:
         if self.unicode != "none":
             text = unicodedata.normalize(self.unicode, text)
         text = text.translate(_QUOTES)
+        if self.deleted:
+            text = text.translate(dict.fromkeys(map(ord, self.deleted), " "))
         if self.lowercase:
             text = text.lower()
         if self.digits == "drop":
@@ -105,6 +145,7 @@ class WordInputs:
     pad_row: int
     words: int
     unknown: int
+    dropped_punctuation: int = 0
 
     @property
     def unknown_rate(self) -> float:
@@ -119,18 +160,23 @@ def word_inputs(
     max_length: int,
 ) -> WordInputs:
     """`special_rows` are the rows of special_token_ids(special), in that order; `rows_for`
-    holds a row for every word that has one; the others read the [UNK] row. The
-    unknown-word rate counts every word of the texts (before truncation)."""
+    holds a row for every word that has one; the others read the [UNK] row, except
+    punctuation marks the vectors do not know, which are left out (an [UNK] for a comma
+    would tell the model less than nothing). The unknown-word rate counts every other word
+    of the texts (before truncation)."""
     special_ids = special_token_ids(special)
     position = {token_id: row for row, token_id in enumerate(special_ids)}
     cls, sep, unk = (position[special["cls"]], position[special["sep"]], position[special["unk"]])
     index: dict[str, int] = {}
     rows: list[np.ndarray] = []
-    encoded, words, unknown = [], 0, 0
+    encoded, words, unknown, dropped = [], 0, 0, 0
     for text_words in word_lists:
         ids = []
         for word in text_words:
             if word not in rows_for:
+                if _PUNCTUATION_ONLY.fullmatch(word):
+                    dropped += 1
+                    continue
                 ids.append(unk)
                 unknown += 1
                 continue
@@ -140,11 +186,12 @@ def word_inputs(
             ids.append(index[word])
         words += len(text_words)
         encoded.append([cls, *ids[: max_length - 2], sep])
+    words -= dropped
     width = special_rows.shape[1]
     table = np.vstack(
         [np.asarray(special_rows, dtype=np.float32), np.asarray(rows, dtype=np.float32).reshape(-1, width)]
     )
-    return WordInputs(table, encoded, position[special["pad"]], words, unknown)
+    return WordInputs(table, encoded, position[special["pad"]], words, unknown, dropped)
 
 
 # --------------------------------------------------------------------------- LR baseline
