@@ -34,6 +34,7 @@ rule aggregate:
             category="Tables",
         ),
         english_csv=f"results/{RUN}/tables/english.csv",
+        alignment_csv=f"results/{RUN}/tables/alignment.csv",
         readme=report(
             f"results/{RUN}/README.md",
             caption="../report/findings.rst",

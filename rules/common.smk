@@ -201,6 +201,16 @@ def anchor_set_settings(wildcards):
     return canonical(ANCHOR_SETS[wildcards.anchor_set])
 
 
+CANDIDATES = f"results/{RUN}/anchors/lexicon_induction_candidates.npy"
+
+
+def candidate_inputs(wildcards):
+    inputs = {"model": model_dir("source")}
+    if config.get("english_vectors"):
+        inputs["english"] = vectors_cache(SRC)
+    return inputs
+
+
 def relrep_dir(lang, variant):
     return f"results/{RUN}/relrep/{lang}/{variant}"
 
@@ -213,6 +223,7 @@ def relrep_inputs(wildcards):
     inputs = {
         "anchors": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.tsv",
         "heldout": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.heldout.tsv",
+        "candidates": CANDIDATES,
         "vectors": vectors_cache(wildcards.lang),
         "model": model_dir("source"),
     }
@@ -233,6 +244,7 @@ def peer_inputs(wildcards):
         "vectors": vectors_cache(wildcards.lang),
         "model": model_dir("source"),
         "heldout": f"results/{RUN}/anchors/{wildcards.lang}/main.heldout.tsv",
+        "candidates": CANDIDATES,
     }
     if wildcards.peer == "wechsel":
         inputs["english"] = vectors_cache(SRC)

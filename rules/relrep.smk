@@ -23,6 +23,19 @@ rule select_anchors:
         "../workflow/scripts/select_anchors.py"
 
 
+rule lexicon_induction_candidates:
+    input:
+        unpack(candidate_inputs),
+    output:
+        CANDIDATES,
+    log:
+        f"logs/{RUN}/anchors/candidates.log",
+    conda:
+        "../envs/search.yaml"
+    script:
+        "../workflow/scripts/lexicon_induction_candidates.py"
+
+
 rule build_relative_embeddings:
     input:
         unpack(relrep_inputs),
@@ -53,6 +66,7 @@ rule build_linear_map:
     input:
         anchors=f"results/{RUN}/anchors/{{lang}}/main.tsv",
         heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+        candidates=CANDIDATES,
         vectors=vectors_cache("{lang}"),
         model=model_dir("source"),
     output:
@@ -73,6 +87,7 @@ rule align_static_spaces:
     input:
         anchors=f"results/{RUN}/anchors/{{lang}}/main.tsv",
         heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+        candidates=CANDIDATES,
         vectors=vectors_cache("{lang}"),
         english=vectors_cache(SRC),
         model=model_dir("source"),

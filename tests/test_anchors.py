@@ -147,3 +147,22 @@ def test_the_config_path_picks_the_most_frequent_translation_and_keeps_the_held_
         english_rank=rank,
     )
     assert {(a.target, a.english) for a in chosen} == {("vous", "you"), ("de", "of")}
+
+
+def test_the_held_out_gold_accepts_every_translation_that_is_not_an_anchor():
+    """haus -> house is held out; home translates haus too and is no anchor, so it is gold;
+    building translates gebäude, an anchor, so it is not."""
+    plm = {"house": 0, "home": 1, "building": 2, "dog": 3, "cat": 4}
+    target = {"haus": 0, "gebäude": 1, "hund": 2, "katze": 3}
+    pairs = [("house", "haus"), ("home", "haus"), ("building", "haus"), ("building", "gebäude")]
+    pairs += [("dog", "hund"), ("cat", "katze")]
+    rank = {"house": 6.0, "home": 5.0, "building": 4.0, "dog": 5.0, "cat": 5.0}
+    for seed in range(20):
+        anchors, held, stats = select_anchors(
+            pairs, plm, target, "de", ["lower"], ["exact"], held_out_share=0.25, seed=seed, english_rank=rank
+        )
+        if {a.target for a in held} == {"haus"}:
+            break
+    assert {(a.english, a.target) for a in held} == {("house", "haus"), ("home", "haus")}
+    assert ("building", "gebäude") in {(a.english, a.target) for a in anchors}
+    assert stats["held_out"] == 1 and stats["held_out_gold_pairs"] == 2

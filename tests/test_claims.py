@@ -162,3 +162,38 @@ def test_a_tuned_variant_that_fine_tuning_left_unchanged_is_said_to_be_its_base_
     assert "changed 2 of 900 anchor tokens" in line and "identical to rr-standard in 1 of 2 seeds" in line
     evaluations.predicted[("d", "fr", "rr-standard-tuned")][1] = evaluations.predicted[("d", "fr", "rr-standard")][1]
     assert "is rr-standard again, not a finding" in analysis.tuned_variants(evaluations)[0]
+
+
+def test_alignment_against_transfer_takes_one_point_per_word_level_construction():
+    summary = pd.DataFrame(
+        [
+            {"dataset": "d", "language": lang, "method": m, "macro_f1_mean": f1, "n_seeds": 3}
+            for lang, m, f1 in (
+                ("fr", "rr-standard", 0.4),
+                ("fr", "ls", 0.5),
+                ("fr", "wechsel", 0.6),
+                ("fr", "rr-standard-tuned", 0.41),
+                ("fr", "multilingual", 0.8),
+                ("fi", "rr-standard", 0.3),
+                ("en", "rr-standard", 0.9),
+            )
+        ]
+    )
+    diagnostics = {
+        ("fr", "rr standard-k50-main-plm"): {
+            "lexicon_induction": {"p@1": 0.9},
+            "lexicon_induction_built": {"p@1": 0.1},
+        },
+        ("fr", "ls"): {"lexicon_induction": {"p@1": 0.2}},
+        ("fr", "wechsel"): {"lexicon_induction": {"p@1": 0.3}},
+        ("fi", "rr standard-k50-main-plm"): {
+            "lexicon_induction": {"p@1": 0.5},
+            "lexicon_induction_built": {"p@1": 0.05},
+        },
+    }
+    methods = ["rr-standard", "ls", "wechsel", "rr-standard-tuned", "multilingual"]
+    points, (rho, p) = analysis.alignment_vs_transfer(summary, diagnostics, methods, 50)
+    by = points.set_index(["language", "method"])["lexicon_induction_p1"].to_dict()
+    # RR through its built rows, not the weighting-blind relative-space number; no -tuned, no multilingual.
+    assert by == {("fr", "rr-standard"): 0.1, ("fr", "ls"): 0.2, ("fr", "wechsel"): 0.3, ("fi", "rr-standard"): 0.05}
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 24)

@@ -82,3 +82,26 @@ def test_focus_copies_overlap_rows_and_mixes_the_rest(rng, weighting):
 def test_focus_without_overlap_is_an_error(rng):
     with pytest.raises(ValueError, match="no target word is spelled like a whole PLM token"):
         peers.focus_rows(["a"], np.ones((1, 2), dtype=np.float32), {"b": 0}, np.ones((1, 2)), relrep.Settings())
+
+
+def test_a_cased_vocabulary_gives_wechsel_one_candidate_per_lowercase_form():
+    from mosecrot import peers
+
+    tokens = ["The", "the", "Paris", "apple", "APPLE", "Apple"]
+    assert [tokens[i] for i in peers.one_token_per_form(tokens)] == ["the", "Paris", "apple"]
+
+
+def test_clp_weights_every_overlapping_word_unless_told_otherwise():
+    """Through the schema's default (null): CLP as published mixes every overlap word."""
+    from pathlib import Path
+
+    import yaml
+    from mosecrot import peers
+    from snakemake.utils import validate
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config/demo.yaml").read_text())
+    validate(config, str(root / "workflow/schemas/config.schema.yaml"), set_default=True)
+    k = config["peers"]["focus"]["k"]
+    assert peers.focus_k(k, "clp") == "all" and peers.focus_k(k, "sparsemax") == 100
+    assert peers.focus_k(20, "clp") == 20

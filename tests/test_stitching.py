@@ -23,6 +23,7 @@ PAIRS = [
     ("cat", "chat"),
     ("house", "maison"),
 ]
+HELD_OUT = [("tree", "arbre"), ("money", "argent"), ("river", "argent")]  # two gold words for argent
 TARGET = ["chèque", "contrôle", "échec", "banque", "rive", "chien", "chat", "maison", "arbre", "argent"]
 
 
@@ -56,7 +57,11 @@ def toy(tmp_path_factory, minilm_dir):
     plm_vocab, _, embeddings = stages.plm_vocabulary(str(minilm_dir))
     anchor_list = [anchors_lib.Anchor(e, plm_vocab[e], t, TARGET.index(t)) for e, t in PAIRS]
     anchors_lib.write_anchors(root / "fr" / "main.tsv", anchor_list)
-    anchors_lib.write_anchors(root / "fr" / "main.heldout.tsv", [])
+    held = [anchors_lib.Anchor(e, plm_vocab[e], t, TARGET.index(t)) for e, t in HELD_OUT]
+    anchors_lib.write_anchors(root / "fr" / "main.heldout.tsv", held)
+    stages.lexicon_induction_candidates(
+        str(minilm_dir), str(root / "candidates.npy"), str(root / "en.npy"), str(root / "en.vocab.txt")
+    )
     return root, english, target, plm_vocab, embeddings, anchor_list
 
 
@@ -83,6 +88,7 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
         str(out / "target.npy"),
         str(out / "neighbours.npz"),
         str(out / "diagnostics.json"),
+        str(root / "candidates.npy"),
         english_matrix=str(root / "en.npy"),
         english_vocab=str(root / "en.vocab.txt"),
         alignment=alignment,
@@ -167,6 +173,28 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
         word_rows,
     )
     assert counts["changed_by_finetuning"] == 1
+
+
+def test_lexicon_induction_through_the_built_rows_against_a_naive_search(toy):
+    """Nearest F_s row (cosine) of each held-out word's F_t row, among the common candidates
+    (whole-word PLM tokens with an English static vector: the toy's eight English words);
+    every dictionary translation counts as gold."""
+    root, english, target, plm_vocab, embeddings, anchor_list = toy
+    source, target_rows, diagnostics = _build(toy, "plm")
+    candidates = np.load(root / "candidates.npy")
+    assert sorted(candidates.tolist()) == sorted(plm_vocab[w] for w in ENGLISH)
+    gold = {
+        TARGET.index("arbre"): {plm_vocab["tree"]},
+        TARGET.index("argent"): {plm_vocab["money"], plm_vocab["river"]},
+    }
+    hits = 0
+    for row, answers in gold.items():
+        cos = _unit(source[candidates]) @ _unit(target_rows[row])
+        hits += int(candidates[np.argmax(cos)]) in answers
+    built = diagnostics["lexicon_induction_built"]
+    assert built["pairs"] == 2 and built["candidates"] == len(ENGLISH)
+    assert built["p@1"] == pytest.approx(hits / 2)
+    assert diagnostics["lexicon_induction"]["candidates"] == len(ENGLISH)
 
 
 def test_special_token_rows_are_a_choice(toy):

@@ -225,6 +225,22 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert diagnostics["target"]["mean_effective_k"] <= 20 and diagnostics["distinct_english_anchors"] <= 400
     focus = json.loads((results / "peers/fr/focus.json").read_text())
     assert focus["overlap"] > 100 and focus["lexicon_induction"]["pairs"] > 0
+    # Every construction's lexicon induction: one candidate set, one pair set.
+    constructions = [
+        *(results / "relrep/fr").glob("*-main-*/diagnostics.json"),
+        results / "linear/fr/ls.json",
+        results / "aligned/fr/diagnostics.json",
+        results / "peers/fr/wechsel.json",
+        results / "peers/fr/focus.json",
+    ]
+    scored = {
+        json.dumps({k: json.loads(p.read_text())["lexicon_induction"][k] for k in ("candidates", "pairs")})
+        for p in constructions
+    }
+    assert len(constructions) >= 6 and len(scored) == 1
+    for path in (results / "relrep/fr").glob("*-main-plm/diagnostics.json"):
+        built = json.loads(path.read_text())["lexicon_induction_built"]  # through the rows the model reads
+        assert json.dumps({k: built[k] for k in ("candidates", "pairs")}) in scored and 0 <= built["p@1"] <= 1
 
 
 @pytest.mark.e2e

@@ -20,4 +20,5 @@ run_rule(
     model=snakemake.input.model,
     out_map=snakemake.output.matrix,
     out_diagnostics=snakemake.output.diagnostics,
+    candidates_path=snakemake.input.candidates,
 )

@@ -19,4 +19,5 @@ run_rule(
     linear_map=snakemake.wildcards.linear_map,
     out_matrix=snakemake.output.matrix,
     out_diagnostics=snakemake.output.diagnostics,
+    candidates_path=snakemake.input.candidates,
 )

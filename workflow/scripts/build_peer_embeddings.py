@@ -20,6 +20,7 @@ run_rule(
     heldout_path=snakemake.input.heldout,
     out_rows=snakemake.output.rows,
     out_diagnostics=snakemake.output.diagnostics,
+    candidates_path=snakemake.input.candidates,
     english_matrix=english[0],
     english_vocab=english[1],
     alignment=snakemake.input.get("alignment", ""),

@@ -25,6 +25,7 @@ run_rule(
     out_target=snakemake.output.target,
     out_neighbours=snakemake.output.neighbours,
     out_diagnostics=snakemake.output.diagnostics,
+    candidates_path=snakemake.input.candidates,
     english_matrix=english[0],
     english_vocab=english[1],
     alignment=snakemake.input.get("alignment", ""),

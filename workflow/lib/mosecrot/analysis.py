@@ -46,6 +46,11 @@ MAIN_ORDER = [
 ]
 # Zero-shot methods that put static-vector rows into the model (no-swap reads raw text).
 NOT_STITCHED = ("multilingual", "no-swap", "lr", "original")
+# Peers evaluated without a step they were published with.
+PUBLISHED_WITH = {
+    "wechsel": " (zero-shot, without the continued pre-training it was published with)",
+    "focus": " (zero-shot, without the continued pre-training it was published with)",
+}
 # Methods whose result does not depend on the seed: one evaluation is the method.
 DETERMINISTIC = ("lr",)
 
@@ -205,7 +210,7 @@ def paper_table(
                 and seeds.loc[method, lang] == eligible[lang].max()
             )
             cells.append(f"**{text}**" if bold else text)
-        label = method + ("" if zero_shot[method] else " (not zero-shot)")
+        label = method + ("" if zero_shot[method] else " (not zero-shot)") + PUBLISHED_WITH.get(method, "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     numeric = mean.copy()
     for column, label in (("chance_macro_f1", "chance (majority)"), ("uniform_macro_f1", "chance (uniform guess)")):
@@ -381,7 +386,10 @@ def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
     family = int(tested.sum())
     quantile = t.ppf(1 - alpha / (2 * max(family, 1)), frame["df"].astype(float))
     half = np.where(frame["se"] > 0, quantile * frame["se"], 0.0)
-    frame["ci_low"], frame["ci_high"] = frame["difference"] - half, frame["difference"] + half
+    # A difference of two macro-F1 scores lies in [-1, 1]: with two or three seeds the t
+    # quantile at the family's level can reach far past that.
+    frame["ci_low"] = np.clip(frame["difference"] - half, -1.0, 1.0)
+    frame["ci_high"] = np.clip(frame["difference"] + half, -1.0, 1.0)
     frame["ci_level"] = 1 - alpha / max(family, 1)
     significant = frame["p_holm"] < alpha
     frame["verdict"] = np.where(
@@ -546,7 +554,14 @@ def _verdict_counts(rows: pd.DataFrame) -> str:
     return ", ".join(f"{counts.get(v, 0)} {v}" for v in order if counts.get(v, 0))
 
 
-def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.DataFrame, alpha: float) -> str:
+def summary_paragraph(
+    claims: pd.DataFrame,
+    costs: pd.DataFrame,
+    summary: pd.DataFrame,
+    alpha: float,
+    alignment: tuple[float, float] | None = None,
+    alignment_points: int = 0,
+) -> str:
     """The opening paragraph: what the tests say (one line per claim; the numbers are in
     the claims table), where the loss comes from, and the best stitched method per language
     against the multilingual baseline."""
@@ -578,6 +593,13 @@ def summary_paragraph(claims: pd.DataFrame, costs: pd.DataFrame, summary: pd.Dat
                 f"two test sets (it swaps nothing), leaving {mean['swap_cost']:.3f} that the swap itself causes"
             )
         lines.append(text + ".")
+    if alignment:
+        lines.append("")
+        lines.append(
+            f"Alignment and transfer: across {alignment_points} word-level constructions and languages, held-out "
+            f"lexicon induction P@1 and zero-shot macro-F1 have Spearman's ρ = {alignment[0]:+.2f} (permutation p = "
+            f"{alignment[1]:.4f}; the points of a language share its test set, so p is optimistic)."
+        )
     best = _best_stitched(summary, claims)
     if best:
         lines.append("")
@@ -620,6 +642,71 @@ def _best_stitched(summary: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     return out
 
 
+def alignment_vs_transfer(
+    summary: pd.DataFrame, diagnostics: dict[tuple[str, str], dict], methods: list[str], default_k
+) -> tuple[pd.DataFrame, tuple[float, float] | None]:
+    """Does a better-aligned construction transfer better? One point per word-level
+    construction (RR variants, LS, Procrustes, WECHSEL, FOCUS; -frozen and -tuned share their
+    base's rows and are left out) and target language: held-out lexicon induction P@1 of
+    the rows the model reads (for RR: through the built F_t and F_s rows) against the
+    zero-shot macro-F1 (seed mean). Returns the points and Spearman's rho with its
+    permutation p over all of them."""
+    from mosecrot import plan
+
+    points = []
+    for row in summary[(summary["language"] != plan.SOURCE_LANG) & summary["method"].isin(methods)].itertuples():
+        method = plan.parse_method(row.method, default_k)
+        if method.kind not in plan.WORD_LEVEL or method.frozen or method.tuned:
+            continue
+        key = f"rr {method.relrep_variant}" if method.kind == "rr" else method.kind
+        found = diagnostics.get((row.language, key))
+        if not found:
+            continue
+        bli = found.get("lexicon_induction_built") or found.get("lexicon_induction") or {}
+        if bli.get("p@1") is None:
+            continue
+        points.append(
+            {
+                "dataset": row.dataset,
+                "language": row.language,
+                "method": row.method,
+                "lexicon_induction_p1": bli["p@1"],
+                "macro_f1_mean": row.macro_f1_mean,
+                "n_seeds": row.n_seeds,
+            }
+        )
+    frame = pd.DataFrame(points)
+    if frame.empty:
+        return frame, None
+    return frame, stats.spearman_permutation(frame["lexicon_induction_p1"].tolist(), frame["macro_f1_mean"].tolist())
+
+
+def alignment_markdown(points: pd.DataFrame, rho: tuple[float, float] | None) -> list[str]:
+    if points.empty:
+        return []
+    head = (
+        f"Spearman's ρ = {rho[0]:+.2f}, permutation p = {rho[1]:.4f} over {len(points)} points "
+        "(constructions × languages; not independent: the points of one language share a test set)."
+        if rho
+        else f"Too few points for a rank correlation ({len(points)})."
+    )
+    lines = [
+        "## Alignment and transfer",
+        "",
+        "Does a construction whose target rows translate held-out words better (lexicon induction P@1 on the "
+        "common candidate and pair set; RR through the rows the model reads) also transfer better? " + head,
+        "",
+        "| dataset | language | method | BLI P@1 | macro-F1 |",
+        "|---|---|---|---|---|",
+    ]
+    for row in points.sort_values(["dataset", "language", "lexicon_induction_p1"]).itertuples():
+        lines.append(
+            f"| {row.dataset} | {row.language} | {row.method} | {row.lexicon_induction_p1:.3f} "
+            f"| {row.macro_f1_mean:.3f} |"
+        )
+    return lines + [""]
+
+
 def tuned_variants(evaluations: Evaluations) -> list[str]:
     """What a -tuned variant can change: fine-tuning moves only the rows of tokens in the
     English training texts, so where few anchors are among them, -tuned is its base method
@@ -652,6 +739,7 @@ def findings_markdown(
     diagnostics: dict[str, dict],
     english: pd.DataFrame,
     tuned: list[str] = (),
+    alignment: list[str] = (),
 ) -> str:
     lines = [
         f"# Results of run `{run}`",
@@ -675,6 +763,7 @@ def findings_markdown(
     lines += ["## The paper's claims, tested", "", claims_md, "## Where the loss comes from", "", costs_md]
     if tuned:
         lines += ["## What -tuned can change here", "", *tuned, ""]
+    lines += list(alignment)
     if len(english):
         stitched = english.groupby("method")["macro_f1"].agg(["mean", "std", "count"])
         lines += ["Stitched models on the English test set (own embedding layer, all languages and seeds):", ""]
@@ -693,11 +782,14 @@ def _diagnostics_table(diagnostics: dict[str, dict]) -> list[str]:
     lines = [
         "## Alignment diagnostics",
         "",
-        "Held-out lexicon induction (English sides of held-out pairs are never anchors): P@1 / P@5.",
+        "Held-out lexicon induction (English sides of held-out pairs are never anchors; every translation "
+        "that is not an anchor counts as gold; one candidate and pair set for every construction): P@1 / P@5. "
+        "For RR the first is through the similarity spaces (the same for every weighting and k), the second "
+        "(built) through the rows the model reads: the nearest F_s row of each F_t row.",
         "",
-        "| language | construction | anchors (distinct English) | BLI P@1 | BLI P@5 | pairs | mean effective k "
-        "| overlap |",
-        "|---|---|---|---|---|---|---|---|",
+        "| language | construction | anchors (distinct English) | BLI P@1 | BLI P@5 | built P@1 | pairs | candidates "
+        "| mean effective k | overlap |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (lang, name), d in sorted(diagnostics.items()):
         bli = d.get("lexicon_induction", {})
@@ -707,7 +799,8 @@ def _diagnostics_table(diagnostics: dict[str, dict]) -> list[str]:
         lines.append(
             f"| {lang} | {name} | {anchors if anchors is not None else '–'}"
             f"{f' ({distinct})' if distinct is not None else ''} | {fmt(bli.get('p@1'))} | {fmt(bli.get('p@5'))} | "
-            f"{bli.get('pairs', '–')} | {fmt(effective)} | {d.get('overlap', '–')} |"
+            f"{fmt((d.get('lexicon_induction_built') or {}).get('p@1'))} | {bli.get('pairs', '–')} | "
+            f"{bli.get('candidates', '–')} | {fmt(effective)} | {d.get('overlap', '–')} |"
         )
     return lines + [""]
 

@@ -71,7 +71,9 @@ def select_anchors(
     beyond_top_n: set[str] | None = None,
 ) -> tuple[list[Anchor], list[Anchor], dict]:
     """Return (anchors, held-out pairs, counts after each step). Anchors are ordered by
-    target frequency row, so both sides share one deterministic order.
+    target frequency row, so both sides share one deterministic order. The held-out pairs
+    are every dictionary translation of a held-out target word that is not an anchor's
+    English word (the lexicon-induction gold).
 
     `beyond_top_n`: the vector file's words that the `vectors.top_n` cap dropped; pairs
     whose target word is only there are counted as lost to that frequency filter (the
@@ -98,6 +100,7 @@ def select_anchors(
         stats["pairs_lost_to_vectors_top_n"] = lost_pairs
         stats["target_words_lost_to_vectors_top_n"] = len(lost_words)
 
+    translations = list(dict.fromkeys(matched))  # every pair: the held-out gold accepts each
     matched = _one_per_target(matched, one_per_target, english_rank)
     stats["after_one_translation_per_target"] = len(matched)
 
@@ -136,6 +139,15 @@ def select_anchors(
     anchors = _subsample(matched, strategy, n, rng, target_matrix)
     stats["subsample"] = {"strategy": strategy, "n": n}
     anchors.sort(key=lambda a: (a.target_row, a.token_id))
+    if held_out:
+        # A held-out word is translated correctly by any of its dictionary translations
+        # that is not an anchor's English word (one gold word per target undercounts).
+        anchor_tokens = {a.token_id for a in anchors}
+        held_out = sorted(
+            (a for a in translations if a.target_row in held_rows and a.token_id not in anchor_tokens),
+            key=lambda a: (a.target_row, a.token_id),
+        )
+        stats["held_out_gold_pairs"] = len(held_out)
     stats["anchors"] = len(anchors)
     stats["distinct_english_anchors"] = len({a.token_id for a in anchors})
     if not anchors:

@@ -33,6 +33,18 @@ def english_static_rows(words: list[str], index: dict[str, int], matrix: np.ndar
     return rows, found
 
 
+def one_token_per_form(tokens: list[str]) -> np.ndarray:
+    """Positions of the tokens to keep, one per lowercase form (the lowercase token where
+    there is one, else the first). Static vocabularies are lowercase, so a cased PLM's "The"
+    and "the" read the same vector and would tie as WECHSEL candidates."""
+    forms: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        form = token.lower()
+        if form not in forms or token == form:
+            forms[form] = i
+    return np.array(sorted(forms.values()), dtype=np.int64)
+
+
 def align(target_vectors: np.ndarray, english_vectors: np.ndarray) -> np.ndarray:
     """Orthogonal W (d_t x d_e) with target @ W close to English, fitted on L2-normalised
     dictionary pairs (cosine geometry is what the later searches use)."""
@@ -51,6 +63,14 @@ def wechsel_rows(
     aligned = np.asarray(target_vectors, dtype=np.float32) @ mapping
     rows, _, stats = relrep.stitch(aligned, candidate_vectors, candidate_rows, settings, desc="WECHSEL target words")
     return rows, stats
+
+
+def focus_k(k: int | str | None, weighting: str) -> int | str:
+    """Overlap words mixed per target word. null: as published, every one for CLP; 100 for
+    FOCUS, whose sparsemax weights rarely keep 100 (the same rows, with a bounded search)."""
+    if k is not None:
+        return k
+    return "all" if weighting == "clp" else 100
 
 
 def focus_rows(

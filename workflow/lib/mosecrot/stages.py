@@ -247,6 +247,7 @@ def build_relative_embeddings(
     out_target: str,
     out_neighbours: str,
     out_diagnostics: str,
+    candidates_path: str,
     english_matrix: str = "",
     english_vocab: str = "",
     alignment: str = "",
@@ -315,10 +316,7 @@ def build_relative_embeddings(
         kept = {} if target_n is None else {"indices": target_n.indices, "weights": target_n.weights}
         np.savez(handle, **kept)
     held = anchors_lib.read_anchors(heldout_path)
-    if space == "plm":
-        source_space = (embeddings, anchor_embeddings, np.ones(len(embeddings), dtype=bool))
-    else:
-        source_space = (queries, static_anchors, has)
+    source_space = (embeddings, anchor_embeddings) if space == "plm" else (queries, static_anchors)
     diagnostics = {
         "language": Path(anchors_path).parent.name,
         "anchors": len(anchor_list),
@@ -326,9 +324,12 @@ def build_relative_embeddings(
         "space": space,
         "source": source_stats,
         "target": target_stats,
+        # Through the similarity spaces (the same for every weighting and k) ...
         "lexicon_induction": _relative_induction(
-            held, target_queries, target_anchor_vectors, *source_space, plm_vocab, specials
+            held, target_queries, target_anchor_vectors, *source_space, candidates_path
         ),
+        # ... and through the rows the model reads: nearest F_s row of each F_t row.
+        "lexicon_induction_built": _mapped_induction(held, target_matrix, source, candidates_path),
         "seconds": round(time.time() - started, 2),
         "provenance": provenance(**settings, weighting=weighting, k=k, space=space, anchors_file=anchors_path),
     }
@@ -336,16 +337,32 @@ def build_relative_embeddings(
     log.info("built %s-k%s-%s relative embeddings in %.1f s", weighting, k, space, time.time() - started)
 
 
-def _heldout_gold(
-    held, plm_vocab, specials, usable: np.ndarray | None = None
-) -> tuple[np.ndarray, list[int], list[set[int]]]:
+def lexicon_induction_candidates(model: str, out: str, english_matrix: str = "", english_vocab: str = "") -> None:
+    """The one candidate set every construction's lexicon induction searches: the PLM's
+    whole-word tokens, and where the run has English static vectors only those that have
+    one (the static-space constructions can score no other), so P@1 compares like with like."""
+    from mosecrot import peers
+
+    plm_vocab, specials, embeddings = plm_vocabulary(model)
+    ids = np.array(sorted(anchors_lib.whole_word_vocab(plm_vocab, specials).values()), dtype=np.int64)
+    record = {"whole_word_tokens": len(ids)}
+    if english_matrix:
+        english = vectors.load_cache(english_matrix, english_vocab)
+        tokens = _tokens_by_id(plm_vocab, len(embeddings))
+        _, has = peers.english_static_rows([tokens[i] for i in ids], english.index(), english.matrix)
+        ids = ids[has]
+        record["with_english_static_vector"] = len(ids)
+    with atomic_path(out) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, ids)
+    log.info("lexicon-induction candidates: %d (%s)", len(ids), record)
+
+
+def _heldout_gold(held, candidates_path: str) -> tuple[np.ndarray, list[int], list[set[int]]]:
     """(candidate PLM token ids, held-out target rows, gold candidate positions per row).
-    Candidates are the whole-word PLM tokens (restricted to `usable` ones when given);
-    held-out words whose gold tokens are no candidate are left out."""
-    candidate_ids = np.array(sorted(anchors_lib.whole_word_vocab(plm_vocab, specials).values()))
-    if usable is not None:
-        candidate_ids = candidate_ids[usable[candidate_ids]]
-    position = {token_id: i for i, token_id in enumerate(candidate_ids)}
+    Every translation of a held-out word that is not an anchor counts as gold; words whose
+    gold tokens are no candidate are left out (the same for every construction)."""
+    candidate_ids = np.load(candidates_path)
+    position = {int(token_id): i for i, token_id in enumerate(candidate_ids)}
     gold: dict[int, set[int]] = {}
     for pair in held:
         if pair.token_id in position:
@@ -355,10 +372,10 @@ def _heldout_gold(
 
 
 def _relative_induction(
-    held, target_queries, target_anchor_vectors, source_vectors, source_anchor_vectors, usable, plm_vocab, specials
+    held, target_queries, target_anchor_vectors, source_vectors, source_anchor_vectors, candidates_path
 ) -> dict:
     """Held-out pairs translated through the relative space (how aligned the spaces are)."""
-    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials, usable)
+    candidate_ids, rows, gold = _heldout_gold(held, candidates_path)
     result = relrep.lexicon_induction(
         np.asarray(target_queries[rows]),
         target_anchor_vectors,
@@ -369,9 +386,10 @@ def _relative_induction(
     return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
 
 
-def _mapped_induction(held, mapped_rows: np.ndarray, candidates: np.ndarray, plm_vocab, specials, usable=None) -> dict:
-    """Held-out pairs translated by the nearest candidate (cosine) of each target word's row."""
-    candidate_ids, rows, gold = _heldout_gold(held, plm_vocab, specials, usable)
+def _mapped_induction(held, mapped_rows: np.ndarray, candidates: np.ndarray, candidates_path: str) -> dict:
+    """Held-out pairs translated by the nearest candidate (cosine) of each target word's row
+    (`candidates`: one row per PLM token id)."""
+    candidate_ids, rows, gold = _heldout_gold(held, candidates_path)
     result = relrep.precision_at_k(np.asarray(mapped_rows[rows]), candidates[candidate_ids], gold)
     return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
 
@@ -385,10 +403,11 @@ def build_linear_map(
     linear_map: str,
     out_matrix: str,
     out_diagnostics: str,
+    candidates_path: str,
 ) -> None:
     anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
-    plm_vocab, specials, embeddings = plm_vocabulary(model)
+    _, _, embeddings = plm_vocabulary(model)
     a_t = np.asarray(target.matrix[[a.target_row for a in anchor_list]])
     a_s = embeddings[[a.token_id for a in anchor_list]]
     solve = relrep.least_squares_map if linear_map == "ls" else relrep.procrustes_map
@@ -404,7 +423,7 @@ def build_linear_map(
             "map": linear_map,
             "anchors": len(anchor_list),
             "relative_residual": residual,
-            "lexicon_induction": _mapped_induction(held, mapped, embeddings, plm_vocab, specials),
+            "lexicon_induction": _mapped_induction(held, mapped, embeddings, candidates_path),
             "provenance": provenance(map=linear_map, anchors_file=anchors_path),
         },
     )
@@ -423,6 +442,7 @@ def align_static_spaces(
     model: str,
     out_map: str,
     out_diagnostics: str,
+    candidates_path: str,
 ) -> None:
     """Orthogonal map of the target static space onto the English one, fitted on the anchor
     pairs (never the held-out ones) that have a vector on both sides."""
@@ -441,8 +461,8 @@ def align_static_spaces(
     mapping = peers.align(target_rows, english_rows[found])
     with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
         np.save(handle, mapping)
-    plm_vocab, specials, embeddings = plm_vocabulary(model)
-    candidates, has = peers.english_static_rows(
+    plm_vocab, _, embeddings = plm_vocabulary(model)
+    candidates, _ = peers.english_static_rows(
         _tokens_by_id(plm_vocab, len(embeddings)), english.index(), english.matrix
     )
     aligned = np.asarray(target.matrix) @ mapping
@@ -457,7 +477,7 @@ def align_static_spaces(
                 (relrep.normalized(fitted) * relrep.normalized(english_rows[found])).sum(1).mean()
             ),
             "lexicon_induction": _mapped_induction(
-                anchors_lib.read_anchors(heldout_path), aligned, candidates, plm_vocab, specials, usable=has
+                anchors_lib.read_anchors(heldout_path), aligned, candidates, candidates_path
             ),
             "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix),
         },
@@ -473,6 +493,7 @@ def build_peer_embeddings(
     heldout_path: str,
     out_rows: str,
     out_diagnostics: str,
+    candidates_path: str,
     english_matrix: str = "",
     english_vocab: str = "",
     alignment: str = "",
@@ -493,6 +514,8 @@ def build_peer_embeddings(
             [tokens[i] for i in candidate_ids], english.index(), english.matrix
         )
         candidate_ids, candidate_vectors = candidate_ids[has], candidate_vectors[has]
+        keep = peers.one_token_per_form([tokens[i] for i in candidate_ids])
+        candidate_ids, candidate_vectors = candidate_ids[keep], candidate_vectors[keep]
         options = relrep.Settings(k=settings["k"], weighting="softmax", tau=settings["tau"], **search)
         rows, stats = peers.wechsel_rows(
             target.matrix, np.load(alignment), candidate_vectors, embeddings[candidate_ids], options
@@ -501,7 +524,7 @@ def build_peer_embeddings(
     elif peer == "focus":
         weighting = settings.get("weighting", "sparsemax")
         options = relrep.Settings(
-            k=settings["k"],
+            k=peers.focus_k(settings.get("k"), weighting),
             weighting="sparsemax" if weighting == "sparsemax" else "standard",
             tau=1.0,  # FOCUS: sparsemax of the raw cosines
             clip_negative=False,  # CLP: the raw similarities, normalised
@@ -520,7 +543,7 @@ def build_peer_embeddings(
             **stats,
             "target_words": len(target.words),
             "lexicon_induction": _mapped_induction(
-                anchors_lib.read_anchors(heldout_path), rows, embeddings, plm_vocab, specials
+                anchors_lib.read_anchors(heldout_path), rows, embeddings, candidates_path
             ),
             "seconds": round(time.time() - started, 2),
             "provenance": provenance(**settings, peer=peer),
@@ -885,7 +908,10 @@ def aggregate(
     write_text(out["sweeps_md"], "\n".join(sweep_text) or "No sweep configured in this run.\n")
     write_text(out["claims_md"], claims_md)
     write_text(out["costs_md"], costs_md)
-    paragraph = analysis.summary_paragraph(claims, costs, summary, alpha)
+    diagnostics = _diagnostics_by_construction(diagnostics_files)
+    points, rho = analysis.alignment_vs_transfer(summary, diagnostics, methods, default_k)
+    analysis.write_frame(points, out["alignment_csv"])
+    paragraph = analysis.summary_paragraph(claims, costs, summary, alpha, rho, len(points))
     readme = analysis.findings_markdown(
         run,
         paragraph,
@@ -893,9 +919,10 @@ def aggregate(
         main_tables,
         claims_md,
         costs_md,
-        _diagnostics_by_construction(diagnostics_files),
+        diagnostics,
         english.per_seed,
         analysis.tuned_variants(evaluations),
+        analysis.alignment_markdown(points, rho),
     )
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)

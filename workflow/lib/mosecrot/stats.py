@@ -11,7 +11,7 @@ of chance count: which seeds were trained, and which examples the test set holds
   which the first part already counts). Why this and not a two-level bootstrap: simulated
   method-level nulls at the demo's spread (tests/test_stats.py, README "Statistics") put a
   two-level bootstrap at 0.3-11 % rejections at alpha 0.05 depending on whether seed noise
-  is global or per example, the examples-only test at 5-44 %, this test at 3.3-4.3 %.
+  is global or per example, the examples-only test at 5-38 %, this test at 3.2-3.6 %.
 - bootstrap_interval: percentile interval of one system's seed-mean macro-F1 over the
   test examples (descriptive: the seeds held fixed).
 - holm: Holm's step-down correction of a family of p-values.
