@@ -111,7 +111,9 @@ def test_every_anchor_set_holds_out_the_same_pairs():
     """A sweep's subsets (stop words removed, random N) are compared with the main set:
     the same held-out pairs must leave all of them, whatever the filters remove."""
     pairs = [("dog", "hund"), ("cat", "katze"), ("house", "haus"), ("the", "der"), ("hound", "köter")]
+    pairs += [("hound", "hund"), ("dog", "köter"), ("the", "haus")]  # more than one translation per word
     main, main_held, _ = _select(pairs=pairs, held_out_share=0.4, seed=3)
+    assert len(main_held) > len({a.target for a in main_held})  # a held-out word with two gold translations
     for options in ({"stop_word_filter": True}, {"strategy": "random", "n": 2}, {"min_length": 4}):
         subset, held, _ = _select(pairs=pairs, held_out_share=0.4, seed=3, **options)
         assert held == main_held and set(subset) <= set(main)
@@ -166,3 +168,20 @@ def test_the_held_out_gold_accepts_every_translation_that_is_not_an_anchor():
     assert {(a.english, a.target) for a in held} == {("house", "haus"), ("home", "haus")}
     assert ("building", "gebäude") in {(a.english, a.target) for a in anchors}
     assert stats["held_out"] == 1 and stats["held_out_gold_pairs"] == 2
+
+
+def test_a_subset_scores_the_same_held_out_gold_as_the_main_set():
+    """hound translates the held-out hund and is the main set's anchor for köter; a subset
+    that drops köter (max_target_rank) must not accept hound as gold where the main set
+    does not: both score the same pairs."""
+    pairs = [("dog", "hund"), ("hound", "hund"), ("hound", "köter"), ("cat", "katze"), ("house", "haus")]
+    pairs += [("the", "der")]
+    target = {"hund": 0, "katze": 1, "haus": 2, "der": 3, "köter": 4}
+    for seed in range(40):
+        main, held, _ = _select(pairs=pairs, target_index=target, held_out_share=0.2, seed=seed)
+        if {a.target for a in held} == {"hund"}:
+            break
+    assert ("hound", "köter") in {(a.english, a.target) for a in main}
+    subset, subset_held, _ = _select(pairs=pairs, target_index=target, held_out_share=0.2, seed=seed, max_target_rank=4)
+    assert "köter" not in {a.target for a in subset}
+    assert subset_held == held == [a for a in held if a.english == "dog"]

@@ -196,4 +196,76 @@ def test_alignment_against_transfer_takes_one_point_per_word_level_construction(
     by = points.set_index(["language", "method"])["lexicon_induction_p1"].to_dict()
     # RR through its built rows, not the weighting-blind relative-space number; no -tuned, no multilingual.
     assert by == {("fr", "rr-standard"): 0.1, ("fr", "ls"): 0.2, ("fr", "wechsel"): 0.3, ("fi", "rr-standard"): 0.05}
-    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 24)
+    # Within languages only (fi has one point: no rank correlation there); y permuted within fr.
+    assert rho == pytest.approx(1.0) and p == pytest.approx(2 / 6, abs=0.01)
+
+
+def test_methods_on_the_same_checkpoints_are_paired_and_a_vacuous_tuned_variant_is_untested(rng):
+    evaluations = _evaluations(
+        rng, {("fr", "ls"): (0.6, 3), ("fr", "no-swap"): (0.5, 3), ("fr", "rr-standard"): (0.4, 3)}
+    )
+    evaluations.predicted[("d", "fr", "rr-standard-tuned")] = dict(evaluations.predicted[("d", "fr", "rr-standard")])
+    claims = [
+        analysis.Claim("ls beats no-swap", "ls", "no-swap", ("fr",), "g"),
+        analysis.Claim("rr-standard beats no-swap", "rr-standard", "no-swap", ("fr",), "g"),
+        analysis.Claim("rr-standard-tuned beats no-swap", "rr-standard-tuned", "no-swap", ("fr",), "g"),
+    ]
+    frame = analysis.finalize_claims(analysis.test_claims(evaluations, "d", claims, 500, 0, 50), 0.05)
+    rows = frame.set_index("claim")
+    assert rows.loc["ls beats no-swap", "seeds_paired"]  # both read the original model of each seed
+    assert not rows.loc["rr-standard beats no-swap", "seeds_paired"]
+    assert rows.loc["rr-standard-tuned beats no-swap", "verdict"] == "untested"
+    assert "same predictions as its base method" in rows.loc["rr-standard-tuned beats no-swap", "untested"]
+
+
+def test_peers_are_labelled_as_evaluated_without_continued_pre_training():
+    summary = pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "language": "fr",
+                "method": m,
+                "zero_shot": True,
+                "n_seeds": 3,
+                "macro_f1_mean": 0.5,
+                "macro_f1_sd": 0.01,
+                "macro_f1_ci_low": 0.4,
+                "macro_f1_ci_high": 0.6,
+                "chance_macro_f1": 0.1,
+                "uniform_macro_f1": 0.2,
+            }
+            for m in ("wechsel", "focus", "ls")
+        ]
+    )
+    text = analysis.paper_table(summary, "d")[1]
+    assert "| wechsel (zero-shot, without the continued pre-training it was published with) |" in text
+    assert "| focus (zero-shot, without" in text and "| ls |" in text
+
+
+def test_the_swap_cost_of_an_rr_method_reads_its_stitched_model_on_english(rng):
+    evaluations = _evaluations(
+        rng,
+        {
+            ("en", "original"): (0.95, 3),
+            ("en", "multilingual"): (0.95, 3),
+            ("fr", "multilingual"): (0.6, 3),
+            ("fr", "rr-standard"): (0.3, 3),
+        },
+    )
+    english = _evaluations(rng, {("en", "fr/rr-standard"): (0.7, 3)})
+    english.gold[("d", "en")] = evaluations.gold[("d", "en")]
+    # The stitched model on English: its own predictions (on the run's English test set).
+    english.predicted[("d", "en", "fr/rr-standard")] = {
+        s: [g if rng.random() < 0.7 else "c0" for g in evaluations.gold[("d", "en")]] for s in range(3)
+    }
+    row = analysis.transfer_costs(evaluations, english, ["rr-standard", "multilingual"], 50, 500, 0)
+    row = row.set_index("method").loc["rr-standard"]
+    stitched = np.mean(
+        [
+            analysis.stats.point_estimate(evaluations.gold[("d", "en")], np.array([p]))
+            for p in english.predicted[("d", "en", "fr/rr-standard")].values()
+        ]
+    )
+    assert row["stitched_english_f1"] == pytest.approx(stitched)
+    assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - stitched)
+    assert row["swap_cost"] == pytest.approx(row["transfer_cost"] - row["multilingual_drop"])

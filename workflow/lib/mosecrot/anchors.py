@@ -119,6 +119,9 @@ def select_anchors(
         stats["held_out"] = len(held_out)
         stats["held_out_english_words"] = len(held_english)
         stats["anchors_removed_sharing_held_out_english"] = len(kept) - len(matched)
+    # The English words that may still serve as anchors, before any optional filter: the
+    # same for every anchor set selected with this seed and share.
+    pool_tokens = {a.token_id for a in matched}
 
     if stop_word_filter:
         english_stops, target_stops = stop_words("en"), stop_words(lang)
@@ -141,10 +144,10 @@ def select_anchors(
     anchors.sort(key=lambda a: (a.target_row, a.token_id))
     if held_out:
         # A held-out word is translated correctly by any of its dictionary translations
-        # that is not an anchor's English word (one gold word per target undercounts).
-        anchor_tokens = {a.token_id for a in anchors}
+        # that cannot be an anchor (one gold word per target undercounts); the anchor pool
+        # before the optional filters decides, so every anchor set scores the same pairs.
         held_out = sorted(
-            (a for a in translations if a.target_row in held_rows and a.token_id not in anchor_tokens),
+            (a for a in translations if a.target_row in held_rows and a.token_id not in pool_tokens),
             key=lambda a: (a.target_row, a.token_id),
         )
         stats["held_out_gold_pairs"] = len(held_out)

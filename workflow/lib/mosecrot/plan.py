@@ -215,6 +215,12 @@ def check_config(config: dict) -> None:
             missing = [split for split in ("train", "dev", "test") if split not in spec.get("files", {})]
             if missing:
                 raise ConfigError(f"datasets.{dataset}.files: no path template for split(s) {', '.join(missing)}")
+    stochastic = [name for name in config.get("methods", []) if name not in ("lr",)]
+    if len(config.get("seeds", [0])) < 2 and stochastic:
+        raise ConfigError(
+            f"seeds: {config.get('seeds')} gives every fine-tuned method one seed, but the claims are method-level "
+            "tests that need a seed-to-seed variance; give two or more seeds (the paper used 5)"
+        )
     english = config.get("english_vectors")
     if english and SOURCE_LANG in languages and languages[SOURCE_LANG]["vectors"] != english:
         raise ConfigError("languages.en.vectors and english_vectors must be the same source; make them equal")

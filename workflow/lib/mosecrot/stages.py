@@ -892,7 +892,7 @@ def aggregate(
         numeric.append(frame.assign(dataset=dataset))
         main_tables[dataset] = text
         claims = analysis.claim_list(methods, languages, seen_languages)
-        claim_rows += analysis.test_claims(evaluations, dataset, claims, resamples, seed)
+        claim_rows += analysis.test_claims(evaluations, dataset, claims, resamples, seed, default_k)
         for kind, title in (("k", "Top-k sweep (paper Table 3)"), ("anchors", "Anchor subsets (paper Table 4)")):
             rows = _sweep_rows(sweeps, default_k, kind)
             if len(rows) > 1:

@@ -183,15 +183,31 @@ def welch_from_replicates(
 
 
 def method_test(
-    gold: list[str], predictions_a: np.ndarray, predictions_b: np.ndarray, resamples: int = 10_000, seed: int = 0
+    gold: list[str],
+    predictions_a: np.ndarray,
+    predictions_b: np.ndarray,
+    resamples: int = 10_000,
+    seed: int = 0,
+    shared_checkpoints: bool = False,
 ) -> MethodTest:
     """Is method A better than method B? predictions: (seeds, n) per method, any seed counts
     (one seed = a deterministic method). See MethodTest; the README's statistics section
-    gives the simulation that chose this design."""
+    gives the simulation that chose this design.
+
+    shared_checkpoints: row s of A and of B come from the same fine-tuned model (LS and
+    no-swap both read the original model of seed s): the seeds are then paired, and the
+    test is the same on the per-seed differences (their spread is the seed variance)."""
     (observed_a, replicates_a), (observed_b, replicates_b) = seed_replicates(
         gold, [np.asarray(predictions_a), np.asarray(predictions_b)], resamples, np.random.default_rng(seed)
     )
-    difference, se, df, p, test_set = welch_from_replicates(observed_a, replicates_a, observed_b, replicates_b)
+    if shared_checkpoints:
+        if observed_a.shape != observed_b.shape:
+            raise ValueError(f"shared checkpoints need the same seeds: {observed_a.shape} vs {observed_b.shape}")
+        none, no_replicates = np.zeros(1), np.zeros((resamples, 1))
+        result = welch_from_replicates(observed_a - observed_b, replicates_a - replicates_b, none, no_replicates)
+    else:
+        result = welch_from_replicates(observed_a, replicates_a, observed_b, replicates_b)
+    difference, se, df, p, test_set = result
     return MethodTest(difference, se, df, p, observed_a.tolist(), observed_b.tolist(), test_set, resamples)
 
 
@@ -233,31 +249,38 @@ def align_seeds(a: dict[int, list[str]], b: dict[int, list[str]]) -> tuple[np.nd
     return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds]), seeds
 
 
-def spearman_permutation(x: list[float], y: list[float]) -> tuple[float, float] | None:
-    """Spearman's rho and its two-sided permutation p: exact (every ordering of y) up to
-    n = 8, 100,000 seeded random orderings above. None for fewer than 3 points or a
-    constant input. With n = 4 the smallest possible p is 2/24: say so rather than give an
-    interval."""
+def spearman_permutation(x: list[float], y: list[float], strata: list[str] | None = None) -> tuple[float, float] | None:
+    """Spearman's rho and its two-sided permutation p. None for fewer than 3 points or a
+    constant input. Without strata: every ordering of y up to n = 8 (exact), 100,000 seeded
+    random orderings above. With strata (e.g. the language of each point): rho is the mean
+    of the within-stratum rhos (strata of fewer than 3 points or constant values left out),
+    and y is permuted within strata only (Monte Carlo), so points that share a test set are
+    never compared across test sets. With n = 4 the smallest possible p is 2/24: say so
+    rather than give an interval."""
     import itertools
 
     from scipy.stats import rankdata
 
-    n = len(x)
-    if n < 3 or np.std(x) == 0 or np.std(y) == 0:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    groups = (
+        [np.arange(len(x))]
+        if strata is None
+        else [np.flatnonzero(np.asarray(strata) == s) for s in dict.fromkeys(strata)]
+    )
+    groups = [g for g in groups if len(g) >= 3 and np.std(x[g]) > 0 and np.std(y[g]) > 0]
+    if not groups:
         return None
-    rx, ry = rankdata(x), rankdata(y)
 
-    def rho(order) -> np.ndarray:
-        ranks = ry[np.asarray(order)]
-        centred = ranks - ranks.mean(axis=-1, keepdims=True)
-        cx = rx - rx.mean()
+    def rho(g: np.ndarray, orders: np.ndarray) -> np.ndarray:
+        rx, ranks = rankdata(x[g]), rankdata(y[g])[orders]
+        cx, centred = rx - rx.mean(), ranks - ranks.mean(axis=-1, keepdims=True)
         return (centred @ cx) / np.sqrt((centred**2).sum(axis=-1) * (cx**2).sum())
 
-    observed = float(rho(np.arange(n)))
-    if n <= 8:
-        orders = np.array(list(itertools.permutations(range(n))))
-    else:
-        rng = np.random.default_rng(0)
-        orders = np.argsort(rng.random((100_000, n)), axis=1)
-    extreme = np.abs(rho(orders)) >= abs(observed) - 1e-12
-    return observed, float(extreme.mean()) if n <= 8 else float((extreme.sum() + 1) / (len(orders) + 1))
+    observed = float(np.mean([rho(g, np.arange(len(g))) for g in groups]))
+    if strata is None and len(groups[0]) <= 8:
+        values = rho(groups[0], np.array(list(itertools.permutations(range(len(groups[0]))))))
+        return observed, float((np.abs(values) >= abs(observed) - 1e-12).mean())
+    rng = np.random.default_rng(0)
+    draws = 100_000
+    values = np.mean([rho(g, np.argsort(rng.random((draws, len(g))), axis=1)) for g in groups], axis=0)
+    return observed, float(((np.abs(values) >= abs(observed) - 1e-12).sum() + 1) / (draws + 1))
