@@ -149,3 +149,17 @@ def test_snakemake_stops_before_planning(tmp_path, change, message):
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert "Job stats" not in result.stdout
+
+
+def test_the_demo_ablations_overlay_adds_only_its_two_variants():
+    """The opt-in overlay on the demo config keeps every demo method and adds -tuned and
+    -frozen, and the merged config passes the schema and the cross-field checks."""
+    from snakemake.utils import validate
+
+    overlay = yaml.safe_load((ROOT / "config/demo-ablations.yaml").read_text())
+    merged = {**copy.deepcopy(DEMO), **overlay}
+    assert set(merged["methods"]) - set(DEMO["methods"]) == {"rr-standard-tuned", "rr-standard-frozen"}
+    assert set(DEMO["methods"]) <= set(merged["methods"])
+    plan.validate_config(merged, SCHEMA)
+    validate(merged, str(SCHEMA))
+    plan.check_config(merged)

@@ -66,6 +66,15 @@ def test_dry_run_plans_every_stage(configfile, tmp_path):
     } <= rules
 
 
+def test_the_ablations_overlay_adds_its_jobs_to_the_demo_run(tmp_path):
+    """Snakemake merges the overlay over the demo config: the same run, plus -tuned and -frozen."""
+    args = ["-n", "--directory", str(tmp_path), "--configfile", str(ROOT / "config/demo.yaml")]
+    base = run_snakemake(*args).stdout
+    more = run_snakemake(*args, str(ROOT / "config/demo-ablations.yaml")).stdout
+    assert "rr-standard-frozen" not in base and "results/demo/eval/intents/fr/rr-standard-tuned/seed2.json" in more
+    assert "results/demo/models/intents/fi/rr-standard-frozen/seed0" in more
+
+
 def test_demo_is_offline_and_never_merged_with_the_paper_config(tmp_path):
     """A --configfile replaces the default config (profiles/default), never merges with it."""
     output = run_snakemake("-n", "--configfile", str(ROOT / "config/demo.yaml"), "--directory", str(tmp_path)).stdout

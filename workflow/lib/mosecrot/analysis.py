@@ -966,7 +966,10 @@ def plot_gain(summary: pd.DataFrame, dataset: str, diagnostics: dict[str, dict],
     plt, fig, axes = _figure(11, 3.6, ncols=3, sharey=True)
     features = {
         "anchors": {lang: d["anchors"] for lang, d in diagnostics.items()},
-        "lexicon induction P@1": {lang: d["lexicon_induction"].get("p@1") for lang, d in diagnostics.items()},
+        "lexicon induction P@1 (built rows)": {
+            lang: (d.get("lexicon_induction_built") or d["lexicon_induction"]).get("p@1")
+            for lang, d in diagnostics.items()
+        },
         "unknown-word rate": oov.to_dict(),
     }
     for ax, (name, values) in zip(axes, features.items()):
