@@ -126,6 +126,10 @@ def test_a_sweep_compares_its_points_with_the_main_method_on_the_same_seeds(rng)
     seed0 = evaluations.per_seed.query("method == 'rr-standard' and seed == 0")["macro_f1"].iloc[0]
     assert part.loc["rr-standard", "macro_f1_mean"] == pytest.approx(seed0)
     assert "(1 seed)" in analysis.sweep_table(summary, "d", rows)[1]
+    both = _evaluations(rng, {("fr", "rr-standard"): (0.6, 2), ("fi", "rr-standard"): (0.6, 2)})
+    both.predicted[("d", "fr", "rr-standard-k10")] = {0: both.predicted[("d", "fr", "rr-standard")][0]}
+    table = analysis.sweep_table(analysis.sweep_summary(both, rows, [0], 500, 0), "d", rows, ["fr"])[1]
+    assert table.splitlines()[0] == "| method | fr | avg |"  # the sweep's languages only
 
 
 def test_the_swap_cost_is_the_transfer_cost_net_of_the_multilingual_models_own_drop(rng):
@@ -148,6 +152,8 @@ def test_the_swap_cost_is_the_transfer_cost_net_of_the_multilingual_models_own_d
     assert ls["multilingual_drop"] > 0.3 and abs(ls["swap_cost"]) < ls["transfer_cost"] / 3
     assert ls["swap_ci_low"] < ls["swap_cost"] < ls["swap_ci_high"]
     assert pd.isna(costs.loc["multilingual"].get("swap_cost"))
+    # LS keeps the original rows on English: the same checkpoints, so no stitching cost at all.
+    assert ls["stitching_cost"] == 0 and ls["stitching_ci_low"] == ls["stitching_ci_high"] == 0
 
 
 def test_a_tuned_variant_that_fine_tuning_left_unchanged_is_said_to_be_its_base_method(rng):

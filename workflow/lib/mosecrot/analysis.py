@@ -227,15 +227,20 @@ def sweep_summary(
     return summarize(evaluations.subset(set(rows.values()), set(seeds)), resamples, seed)
 
 
-def sweep_table(summary: pd.DataFrame, dataset: str, rows: dict[str, str]) -> tuple[pd.DataFrame, str]:
+def sweep_table(
+    summary: pd.DataFrame, dataset: str, rows: dict[str, str], languages: list[str] | None = None
+) -> tuple[pd.DataFrame, str]:
     """A sweep (row label -> method) as a paper-style table, with each row's seed count
-    (`summary` from sweep_summary: every row on the same seeds)."""
+    (`summary` from sweep_summary: every row on the same seeds), on the sweep's languages
+    (None: every language)."""
     present = {label: m for label, m in rows.items() if m in set(summary["method"])}
     part = summary[summary["method"].isin(present.values())].copy()
     seeds = part.groupby("method")["n_seeds"].max()
     renamed_rows = {label: f"{label} ({seeds[m]} seed{'s' if seeds[m] > 1 else ''})" for label, m in present.items()}
     part["method"] = part["method"].map({m: renamed_rows[label] for label, m in present.items()})
-    return paper_table(part, dataset, methods=list(renamed_rows.values()))
+    present_languages = sorted(set(part[part["dataset"] == dataset]["language"]) - {"en"})
+    chosen = [lang for lang in present_languages if not languages or lang in languages]
+    return paper_table(part, dataset, methods=list(renamed_rows.values()), languages=chosen or None)
 
 
 def write_frame(frame: pd.DataFrame, path: str | Path, index: bool = False) -> None:
@@ -500,7 +505,12 @@ def transfer_costs(
         english_gold, target_gold = evaluations.gold[(dataset, source)], evaluations.gold[(dataset, lang)]
         as_array = lambda runs, keys: np.array([runs[s] for s in keys])  # noqa: E731
         stitching = stats.method_test(
-            english_gold, as_array(reference, sorted(reference)), as_array(stitched, sorted(stitched)), resamples, seed
+            english_gold,
+            as_array(reference, sorted(reference)),
+            as_array(stitched, sorted(stitched)),
+            resamples,
+            seed,
+            shared_checkpoints=stitched is reference,  # a method that keeps the model's own rows on English
         )
         rng = np.random.default_rng(seed)
         # The model's drop from English to the target set, per seed (the same model on both).
@@ -1049,7 +1059,15 @@ def plot_costs(costs: pd.DataFrame, dataset: str, out_png: str) -> None:
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set_title(lang)
     axes[0].set_ylabel("macro-F1 lost")
-    axes[0].legend(fontsize=7, frameon=False, loc="upper left")
+    if not part.empty:  # below the panels: inside one it covers the bars
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            fontsize=7,
+            frameon=False,
+            loc="upper center",
+            ncol=3,
+            bbox_to_anchor=(0.5, -0.22),
+        )
     fig.suptitle(f"{dataset}: where the loss comes from")
     _save(fig, out_png)
     plt.close(fig)

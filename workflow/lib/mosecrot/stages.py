@@ -897,7 +897,8 @@ def aggregate(
             rows = _sweep_rows(sweeps, default_k, kind)
             if len(rows) > 1:
                 part = analysis.sweep_summary(evaluations, rows, sweep_seeds, resamples, seed)
-                sweep_text.append(f"## {dataset}: {title}\n\n" + analysis.sweep_table(part, dataset, rows)[1])
+                table = analysis.sweep_table(part, dataset, rows, sweeps.get("languages"))[1]
+                sweep_text.append(f"## {dataset}: {title}\n\n" + table)
     claims = analysis.finalize_claims(claim_rows, alpha)
     costs = analysis.transfer_costs(evaluations, english, methods, default_k, resamples, seed)
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out["main_csv"], index=True)

@@ -9,9 +9,11 @@ of chance count: which seeds were trained, and which examples the test set holds
   scores, estimated by a paired bootstrap over the shared test examples from the covariance
   between *different* seeds (a seed's covariance with itself also holds its seed noise,
   which the first part already counts). Why this and not a two-level bootstrap: simulated
-  method-level nulls at the demo's spread (tests/test_stats.py, README "Statistics") put a
-  two-level bootstrap at 0.3-11 % rejections at alpha 0.05 depending on whether seed noise
-  is global or per example, the examples-only test at 5-38 %, this test at 3.2-3.6 %.
+  method-level nulls at the demo's size (tools/simulate_calibration.py, README "Statistics")
+  put a two-level bootstrap at 0.8-6.6 % rejections at alpha 0.05 depending on whether seed
+  noise is global or per example, the examples-only test at 6-40 %, this test at 2.2-5.9 %.
+  With shared_checkpoints (both methods read the same model of each seed) the seeds are
+  paired and the same test runs on the per-seed differences.
 - bootstrap_interval: percentile interval of one system's seed-mean macro-F1 over the
   test examples (descriptive: the seeds held fixed).
 - holm: Holm's step-down correction of a family of p-values.
