@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from mosecrot import analysis, metrics, stats
+from mosecrot import analysis, calibration, metrics, stats
 
 LABELS = [f"c{i}" for i in range(6)]
 
@@ -106,39 +106,12 @@ def test_the_method_test_against_a_naive_computation(rng):
     assert result.p_value == pytest.approx(2 * t.sf(abs(difference) / se, df), rel=1e-9)
 
 
-def _null_rejections(
-    rng, seed_offset_sd, example_noise_sd, interaction_sd=0.0, shared=False, simulations=300, seeds=3, n=168
-):
-    """Two equally good *methods*: each checkpoint (method, seed) answers example i correctly
-    with probability sigmoid(difficulty_i ± u_i + seed offset + per-example noise), 12
-    classes; a new test set and new checkpoints in every simulation. u_i (interaction_sd) makes
-    the methods good at different examples, equally often: then which examples the test set
-    holds matters. shared: both methods read the same model of each seed (one seed offset).
-    Returns the rejection rates at alpha 0.05 of the method-level test, of the same test
-    without its test-set term, and of an examples-only paired bootstrap (seeds held fixed)."""
-    classes = 12
-    method, seeds_only, examples_only = [], [], []
-    for _ in range(simulations):
-        gold = rng.integers(0, classes, n)
-        difficulty = rng.normal(-0.2, 1.5, n)
-        interaction = rng.normal(0, interaction_sd, n) if interaction_sd else np.zeros(n)
-        offsets = rng.normal(0, seed_offset_sd, (seeds, 1))
-
-        def checkpoints(sign, gold=gold, difficulty=difficulty, interaction=interaction, offsets=offsets):
-            offset = offsets if shared else rng.normal(0, seed_offset_sd, (seeds, 1))
-            logits = difficulty + sign * interaction + offset + rng.normal(0, example_noise_sd, (seeds, n))
-            right = rng.random((seeds, n)) < 1 / (1 + np.exp(-logits))
-            return np.where(right, gold, (gold + rng.integers(1, classes, (seeds, n))) % classes).astype(str)
-
-        a, b = checkpoints(1), checkpoints(-1)
-        gold_s = gold.astype(str).tolist()
-        method.append(stats.method_test(gold_s, a, b, 400, 1, shared_checkpoints=shared).p_value < 0.05)
-        (obs_a, rep_a), (obs_b, rep_b) = stats.seed_replicates(gold_s, [a, b], 400, np.random.default_rng(1))
-        zero = np.zeros_like(rep_a)
-        seeds_only.append(stats.welch_from_replicates(obs_a, zero, obs_b, zero)[3] < 0.05)
-        observed, boot = obs_a.mean() - obs_b.mean(), rep_a.mean(axis=1) - rep_b.mean(axis=1)
-        examples_only.append((1 + np.sum(np.abs(boot - observed) >= abs(observed))) / 401 < 0.05)
-    return float(np.mean(method)), float(np.mean(seeds_only)), float(np.mean(examples_only))
+def _null_rejections(rng, seed_offset_sd, example_noise_sd, **scenario):
+    """Rejection rates at alpha 0.05 under a method-level null (mosecrot.calibration: two
+    equally good methods; new test set and checkpoints in each of 300 simulations)."""
+    return calibration.rejection_rates(
+        rng, 300, 400, seed_offset_sd=seed_offset_sd, example_noise_sd=example_noise_sd, **scenario
+    )
 
 
 @pytest.mark.parametrize("seed_offset_sd,example_noise_sd", [(0.4, 0.0), (0.05, 1.2)])
@@ -146,25 +119,24 @@ def test_the_method_level_test_is_calibrated_under_a_method_level_null(seed_offs
     """Seed spread as in the demo (sd of macro-F1 over seeds 0.03-0.07). The method-level
     test rejects at about alpha; resampling examples only treats the checkpoints as fixed
     and rejects far more often where seeds differ as a whole."""
-    method, _, examples_only = _null_rejections(np.random.default_rng(0), seed_offset_sd, example_noise_sd)
-    assert 0.015 <= method <= 0.085
+    rates = _null_rejections(np.random.default_rng(0), seed_offset_sd, example_noise_sd)
+    assert 0.015 <= rates["method-level test"] <= 0.085
     if example_noise_sd == 0:
-        assert examples_only > 0.15
+        assert rates["examples only"] > 0.15
 
 
 def test_the_test_set_term_keeps_the_test_calibrated_when_methods_differ_per_example():
     """Equally good methods that are good at different examples: which examples the test
     set holds decides the winner, so seed variance alone rejects too often."""
-    method, seeds_only, _ = _null_rejections(np.random.default_rng(1), 0.1, 0.3, interaction_sd=2.5)
-    assert 0.015 <= method <= 0.085 and seeds_only > 0.15
+    rates = _null_rejections(np.random.default_rng(1), 0.1, 0.3, interaction_sd=2.5)
+    assert 0.015 <= rates["method-level test"] <= 0.085 and rates["seed variance only"] > 0.15
 
 
 def test_methods_that_read_the_same_checkpoints_are_tested_on_paired_seeds():
     """LS and no-swap read the same fine-tuned model of each seed: a seed offset moves both.
-    The paired test stays calibrated; the same data tested as independent seeds would
-    rarely reject anything (its seed variance counts the shared offset twice)."""
-    method, _, _ = _null_rejections(np.random.default_rng(2), 0.4, 0.3, interaction_sd=0.5, shared=True)
-    assert 0.015 <= method <= 0.085
+    The paired test stays calibrated."""
+    rates = _null_rejections(np.random.default_rng(2), 0.4, 0.3, interaction_sd=0.5, shared=True)
+    assert 0.015 <= rates["method-level test"] <= 0.085
 
 
 def test_holm_against_its_definition():

@@ -145,14 +145,9 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
     tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
-    rows, counts = stages._tuned_target_rows(
-        str(root / "plm-plm" / "neighbours.npz"),
-        str(root / "fr" / "main.tsv"),
-        str(root / "plm-plm" / "source.npy"),
-        str(_model_dir()),
-        tuned_table,
-        word_rows,
-    )
+    paths = [str(root / "plm-plm" / "neighbours.npz"), str(root / "fr" / "main.tsv")]
+    paths += [str(root / "plm-plm" / "source.npy"), str(_model_dir())]
+    rows, counts = stages._tuned_target_rows(*paths, tuned_table, word_rows)
     ids = np.array([a.token_id for a in anchor_list])
     for i in word_rows:
         idx, w = neighbours["indices"][i], neighbours["weights"][i]
@@ -164,14 +159,7 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     untouched = tuned_table.copy()
     others = sorted(set(ids) - {ids[0]})
     untouched[others] = source[others]  # fine-tuning moved only the first anchor's token
-    _, counts = stages._tuned_target_rows(
-        str(root / "plm-plm" / "neighbours.npz"),
-        str(root / "fr" / "main.tsv"),
-        str(root / "plm-plm" / "source.npy"),
-        str(_model_dir()),
-        untouched,
-        word_rows,
-    )
+    _, counts = stages._tuned_target_rows(*paths, untouched, word_rows)
     assert counts["changed_by_finetuning"] == 1
 
 
