@@ -319,8 +319,8 @@ def test_claims(
     evaluations: Evaluations, dataset: str, claims: list[Claim], resamples: int, seed: int, default_k=50
 ) -> list[dict]:
     """One method-level test per claim and language (stats.method_test), seeds paired where
-    both methods read the same fine-tuned model of each seed (LS, WECHSEL, FOCUS and no-swap
-    all read the original model). Left untested, out of the family, with the reason: a
+    both methods read the same fine-tuned model of each seed (LS, Procrustes, WECHSEL,
+    FOCUS and no-swap all read the original model). Left untested, out of the family, with the reason: a
     stochastic method with one seed (no seed variance to test with), and a -tuned variant
     whose predictions equal its base method's in every seed (fine-tuning moved none of the
     anchor rows its test words use: testing it would count the base method twice)."""

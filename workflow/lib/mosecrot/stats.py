@@ -196,9 +196,10 @@ def method_test(
     (one seed = a deterministic method). See MethodTest; the README's statistics section
     gives the simulation that chose this design.
 
-    shared_checkpoints: row s of A and of B come from the same fine-tuned model (LS and
-    no-swap both read the original model of seed s): the seeds are then paired, and the
-    test is the same on the per-seed differences (their spread is the seed variance)."""
+    shared_checkpoints: row s of A and of B come from the same fine-tuned model (LS,
+    Procrustes, WECHSEL, FOCUS and no-swap all read the original model of seed s): the
+    seeds are then paired, and the test is the same on the per-seed differences (their
+    spread is the seed variance)."""
     (observed_a, replicates_a), (observed_b, replicates_b) = seed_replicates(
         gold, [np.asarray(predictions_a), np.asarray(predictions_b)], resamples, np.random.default_rng(seed)
     )
