@@ -72,6 +72,8 @@ def test_a_one_seed_method_is_untested_and_stays_out_of_the_family(rng):
     # The family holds one test: Holm and the simultaneous interval are those of one test.
     row = by_claim.loc["LR beats rr-standard"]
     assert row["p_holm"] == row["p_value"] and row["ci_level"] == pytest.approx(0.95)
+    assert analysis._per_seed_differences({0: 0.9}, {0: 0.5, 1: 0.6, 2: 0.4}) == pytest.approx([0.4, 0.3, 0.5])
+    assert analysis._per_seed_differences({0: 0.5, 1: 0.6}, {1: 0.4, 2: 0.1}) == pytest.approx([0.2])  # seed 1 only
     assert "untested" in analysis.claims_markdown(frame, 0.05)
 
 

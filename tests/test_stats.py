@@ -148,13 +148,6 @@ def test_holm_against_its_definition():
     assert stats.holm([0.5, 0.9]) == [1.0, 1.0]
 
 
-def test_seed_alignment_repeats_a_deterministic_system_for_every_seed():
-    a, b, seeds = stats.align_seeds({0: ["x"], 1: ["y"], 2: ["x"]}, {0: ["z"]})
-    assert seeds == [0, 1, 2] and b.tolist() == [["z"]] * 3
-    with pytest.raises(ValueError, match="no common seed"):
-        stats.align_seeds({0: ["x"], 1: ["y"]}, {2: ["x"], 3: ["x"]})
-
-
 def test_spearman_permutation_p_is_exact_for_few_points():
     from scipy.stats import permutation_test, spearmanr
 

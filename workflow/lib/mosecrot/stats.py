@@ -236,22 +236,6 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted
 
 
-def align_seeds(a: dict[int, list[str]], b: dict[int, list[str]]) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Seed-aligned (seeds, n) prediction arrays of two systems. A system evaluated with one
-    seed only (LR is deterministic) is repeated for each seed of the other; otherwise the
-    seeds both have are used."""
-    if len(a) == 1 and len(b) > 1:
-        only = next(iter(a.values()))
-        a = {seed: only for seed in b}
-    elif len(b) == 1 and len(a) > 1:
-        only = next(iter(b.values()))
-        b = {seed: only for seed in a}
-    seeds = sorted(set(a) & set(b))
-    if not seeds:
-        raise ValueError(f"no common seed: {sorted(a)} vs {sorted(b)}")
-    return np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds]), seeds
-
-
 def spearman_permutation(x: list[float], y: list[float], strata: list[str] | None = None) -> tuple[float, float] | None:
     """Spearman's rho and its two-sided permutation p. None for fewer than 3 points or a
     constant input. Without strata: every ordering of y up to n = 8 (exact), 100,000 seeded
