@@ -404,8 +404,6 @@ def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
     """Holm-correct the family of tested rows, give each row its verdict and a simultaneous
     interval (Bonferroni: each at level 1 - alpha/m, so all m cover together with
     probability >= 1 - alpha)."""
-    from scipy.stats import t
-
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["dataset", "claim", "language", "difference", "p_holm", "verdict"])
@@ -416,8 +414,7 @@ def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
     frame["p_holm"] = np.nan
     frame.loc[tested, "p_holm"] = stats.holm(frame.loc[tested, "p_value"].tolist())
     family = int(tested.sum())
-    quantile = t.ppf(1 - alpha / (2 * max(family, 1)), frame["df"].astype(float))
-    half = np.where(frame["se"] > 0, quantile * frame["se"], 0.0)
+    half = stats.t_half_width(frame["se"], frame["df"], 1 - alpha / max(family, 1))
     # A difference of two macro-F1 scores lies in [-1, 1]: with two or three seeds the t
     # quantile at the family's level can reach far past that.
     frame["ci_low"] = np.clip(frame["difference"] - half, -1.0, 1.0)
@@ -547,9 +544,7 @@ def transfer_costs(
 
 
 def _interval_columns(name: str, estimate: float, se: float, df: float, level: float = 0.95) -> dict:
-    from scipy.stats import t
-
-    half = float(t.ppf(0.5 + level / 2, df)) * se if se > 0 else 0.0
+    half = float(stats.t_half_width(se, df, level))
     return {f"{name}_ci_low": estimate - half, f"{name}_ci_high": estimate + half}
 
 

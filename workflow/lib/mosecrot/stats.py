@@ -17,7 +17,9 @@ of chance count: which seeds were trained, and which examples the test set holds
 - bootstrap_interval: percentile interval of one system's seed-mean macro-F1 over the
   test examples (descriptive: the seeds held fixed).
 - holm: Holm's step-down correction of a family of p-values.
-- spearman_permutation: Spearman's rho with an exact permutation p (n <= 8).
+- t_half_width: the Student-t interval every test and cost in the analysis reports.
+- spearman_permutation: Spearman's rho with a permutation p (exact up to 8 points, or
+  permuted within strata such as languages).
 
 Macro-F1 averages F1 over the classes present in the gold labels or the predictions of the
 (re)sample, as metrics.macro_f1 and scikit-learn do. Counts are sums of per-example
@@ -115,10 +117,16 @@ class MethodTest:
     resamples: int
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
-        from scipy.stats import t
-
-        half = float(t.ppf(0.5 + level / 2, self.df)) * self.se if self.se > 0 else 0.0
+        half = float(t_half_width(self.se, self.df, level))
         return self.difference - half, self.difference + half
+
+
+def t_half_width(se, df, level: float = 0.95):
+    """Half-width of a two-sided Student-t interval (scalars or arrays); 0 where se is 0."""
+    from scipy.stats import t
+
+    se = np.asarray(se, dtype=float)
+    return np.where(se > 0, t.ppf(0.5 + level / 2, np.asarray(df, dtype=float)) * se, 0.0)
 
 
 def example_weights(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
