@@ -211,6 +211,18 @@ def candidate_inputs(wildcards):
     return inputs
 
 
+# The target words every construction builds rows for: the datasets' and the dictionary's.
+TARGET_WORDS = f"results/{RUN}/target_words/{{lang}}.npy"
+
+
+def target_tables(wildcards):
+    return [
+        dataset_table(dataset, wildcards.lang)
+        for dataset, spec in config["datasets"].items()
+        if wildcards.lang in spec["languages"]
+    ]
+
+
 def relrep_dir(lang, variant):
     return f"results/{RUN}/relrep/{lang}/{variant}"
 
@@ -225,6 +237,7 @@ def relrep_inputs(wildcards):
         "heldout": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.heldout.tsv",
         "candidates": CANDIDATES,
         "vectors": vectors_cache(wildcards.lang),
+        "words": TARGET_WORDS.format(lang=wildcards.lang),
         "model": model_dir("source"),
     }
     if wildcards.space in ("static", "aligned"):
@@ -242,6 +255,7 @@ def relrep_settings():
 def peer_inputs(wildcards):
     inputs = {
         "vectors": vectors_cache(wildcards.lang),
+        "words": TARGET_WORDS.format(lang=wildcards.lang),
         "model": model_dir("source"),
         "heldout": f"results/{RUN}/anchors/{wildcards.lang}/main.heldout.tsv",
         "candidates": CANDIDATES,
@@ -333,16 +347,15 @@ def evaluate_inputs(wildcards):
             inputs["bin"] = raw_vectors(wildcards)
     if method.kind == "rr":
         variant_dir = relrep_dir(lang, method.relrep_variant)
-        inputs["target"] = f"{variant_dir}/target.npy"
-        inputs["neighbours"] = f"{variant_dir}/target_neighbours.npz"
+        inputs["target"] = f"{variant_dir}/target.npz"
         inputs["source_rows"] = f"{variant_dir}/source.npy"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/{method.anchor_set}.tsv"
         inputs["diagnostics"] = f"{variant_dir}/diagnostics.json"
     if method.kind in ("ls", "procrustes"):
-        inputs["target"] = f"results/{RUN}/linear/{lang}/{method.kind}.npy"
+        inputs["target"] = f"results/{RUN}/linear/{lang}/{method.kind}.npz"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/main.tsv"
     if method.kind in ("wechsel", "focus"):
-        inputs["target"] = f"results/{RUN}/peers/{lang}/{method.kind}.npy"
+        inputs["target"] = f"results/{RUN}/peers/{lang}/{method.kind}.npz"
     return inputs
 
 

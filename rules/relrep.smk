@@ -1,4 +1,5 @@
-# Stage 3: anchors, relative embedding matrices (FAISS top-k), LS/Procrustes maps, the
+# Stage 3: anchors, the target words every construction keeps rows for (the datasets' and
+# the dictionary's), relative embedding matrices (FAISS top-k), LS/Procrustes maps, the
 # static-space alignment and the peer methods' target rows (WECHSEL, FOCUS).
 
 
@@ -36,13 +37,31 @@ rule lexicon_induction_candidates:
         "../workflow/scripts/lexicon_induction_candidates.py"
 
 
+rule target_words:
+    input:
+        tables=target_tables,
+        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
+        vectors=vectors_cache("{lang}"),
+    output:
+        rows=TARGET_WORDS,
+        stats=f"results/{RUN}/target_words/{{lang}}.json",
+    log:
+        f"logs/{RUN}/target_words/{{lang}}.log",
+    priority: 10
+    conda:
+        "../envs/train.yaml"
+    params:
+        tokenization=lambda wildcards: tokenization(wildcards.lang),
+    script:
+        "../workflow/scripts/target_words.py"
+
+
 rule build_relative_embeddings:
     input:
         unpack(relrep_inputs),
     output:
         source=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/source.npy",
-        target=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/target.npy",
-        neighbours=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/target_neighbours.npz",
+        target=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/target.npz",
         diagnostics=f"{relrep_dir('{lang}', '{weighting}-k{k}-{anchor_set}-{space}')}/diagnostics.json",
     log:
         f"logs/{RUN}/relrep/{{lang}}/{{weighting}}-k{{k}}-{{anchor_set}}-{{space}}.log",
@@ -68,9 +87,10 @@ rule build_linear_map:
         heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
         candidates=CANDIDATES,
         vectors=vectors_cache("{lang}"),
+        words=TARGET_WORDS,
         model=model_dir("source"),
     output:
-        matrix=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.npy",
+        rows=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.npz",
         diagnostics=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.json",
     log:
         f"logs/{RUN}/linear/{{lang}}/{{linear_map}}.log",
@@ -107,7 +127,7 @@ rule build_peer_embeddings:
     input:
         unpack(peer_inputs),
     output:
-        rows=f"results/{RUN}/peers/{{lang}}/{{peer}}.npy",
+        rows=f"results/{RUN}/peers/{{lang}}/{{peer}}.npz",
         diagnostics=f"results/{RUN}/peers/{{lang}}/{{peer}}.json",
     log:
         f"logs/{RUN}/peers/{{lang}}/{{peer}}.log",

@@ -12,8 +12,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT, run_snakemake
-from test_workflow import TINY
+from conftest import ROOT, TINY, run_snakemake
 
 FAKE_SBATCH = """#!/bin/sh
 echo "$@" >> "$FAKE_SBATCH_LOG"
@@ -131,7 +130,9 @@ def test_evaluations_are_submitted_as_one_group_job(tmp_path, monkeypatch):
         "results/paper/lexicons/de.tsv",
         "results/paper/lexicons/de.stats.json",
         *(f"results/paper/anchors/de/main.{ext}" for ext in ("tsv", "heldout.tsv", "stats.json")),
-        "results/paper/linear/de/ls.npy",
+        "results/paper/target_words/de.npy",
+        "results/paper/target_words/de.json",
+        "results/paper/linear/de/ls.npz",
         "results/paper/linear/de/ls.json",
         *(f"results/paper/models/taxi1500/en/original/seed{s}/config.json" for s in (0, 1)),
     ]

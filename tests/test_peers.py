@@ -41,6 +41,9 @@ def test_wechsel_rows_are_softmax_mixes_of_the_nearest_english_words(rng):
         weights = np.exp(cos[top] / 0.1) / np.exp(cos[top] / 0.1).sum()
         np.testing.assert_allclose(rows[i], weights @ candidate_rows[top], rtol=1e-4, atol=1e-5)
     assert stats["k"] == 4
+    keep = np.array([0, 7, 8, 29])  # the words read: their rows, bit for bit
+    kept, _ = peers.wechsel_rows(target, mapping.astype(np.float32), candidates, candidate_rows, settings, keep)
+    np.testing.assert_array_equal(kept, rows[keep])
 
 
 def _sparsemax_by_bisection(z: np.ndarray) -> np.ndarray:
@@ -77,6 +80,9 @@ def test_focus_copies_overlap_rows_and_mixes_the_rest(rng, weighting):
         weights = _sparsemax_by_bisection(cos) if weighting == "sparsemax" else cos / cos.sum()
         assert weights.sum() == pytest.approx(1.0, abs=1e-6)
         np.testing.assert_allclose(rows[words.index(word)], weights @ embeddings[[11, 12, 13]], rtol=1e-4, atol=1e-5)
+    keep = np.array([0, 2, 3, 6])  # the words read (overlap and mixed ones): their rows, bit for bit
+    kept, _ = peers.focus_rows(words, vectors, whole, embeddings, settings, keep)
+    np.testing.assert_array_equal(kept, rows[keep])
 
 
 def test_focus_without_overlap_is_an_error(rng):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from mosecrot import anchors as anchors_lib
 from mosecrot import relrep, stages, vectors
+from mosecrot.io import PipelineInputError
 
 ENGLISH = ["check", "bank", "dog", "cat", "house", "tree", "river", "money"]
 # Three anchors share "check" and two share "bank": the English word repeats across anchors.
@@ -59,6 +60,7 @@ def toy(tmp_path_factory, minilm_dir):
     anchors_lib.write_anchors(root / "fr" / "main.tsv", anchor_list)
     held = [anchors_lib.Anchor(e, plm_vocab[e], t, TARGET.index(t)) for e, t in HELD_OUT]
     anchors_lib.write_anchors(root / "fr" / "main.heldout.tsv", held)
+    np.save(root / "words.npy", np.arange(len(TARGET)))
     stages.lexicon_induction_candidates(
         str(minilm_dir), str(root / "candidates.npy"), str(root / "en.npy"), str(root / "en.vocab.txt")
     )
@@ -73,6 +75,7 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
         str(root / "fr" / "main.heldout.tsv"),
         str(root / "fr.npy"),
         str(root / "fr.vocab.txt"),
+        str(root / "words.npy"),
         str(_model_dir()),
         "standard",
         "3",
@@ -85,15 +88,16 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
             "special_token_rows": special_token_rows,
         },
         str(out / "source.npy"),
-        str(out / "target.npy"),
-        str(out / "neighbours.npz"),
+        str(out / "target.npz"),
         str(out / "diagnostics.json"),
         str(root / "candidates.npy"),
         english_matrix=str(root / "en.npy"),
         english_vocab=str(root / "en.vocab.txt"),
         alignment=alignment,
     )
-    return np.load(out / "source.npy"), np.load(out / "target.npy"), json.loads((out / "diagnostics.json").read_text())
+    built = relrep.TargetRows.load(out / "target.npz")
+    np.testing.assert_array_equal(built.vocab_rows, np.arange(len(TARGET)))  # the toy reads every word
+    return np.load(out / "source.npy"), built.rows, json.loads((out / "diagnostics.json").read_text())
 
 
 def _model_dir():
@@ -141,13 +145,13 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     """-tuned: F_t = sum_n w_n (E_s[a_n] + T[a_n] - F_s[a_n]), not sum_n w_n T[a_n]."""
     root, english, target, plm_vocab, embeddings, anchor_list = toy
     source, _, _ = _build(toy, "plm")
-    neighbours = np.load(root / "plm-plm" / "neighbours.npz")
+    built = relrep.TargetRows.load(root / "plm-plm" / "target.npz")
+    neighbours = {"indices": built.neighbours.indices, "weights": built.neighbours.weights}
     update = np.random.default_rng(2).standard_normal(source.shape).astype(np.float32) * 0.1
     tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
-    paths = [str(root / "plm-plm" / "neighbours.npz"), str(root / "fr" / "main.tsv")]
-    paths += [str(root / "plm-plm" / "source.npy"), str(_model_dir())]
-    rows, counts = stages._tuned_target_rows(*paths, tuned_table, word_rows)
+    paths = [str(root / "fr" / "main.tsv"), str(root / "plm-plm" / "source.npy"), str(_model_dir())]
+    rows, counts = stages._tuned_target_rows(built.neighbours_at(word_rows), *paths, tuned_table)
     ids = np.array([a.token_id for a in anchor_list])
     for i in word_rows:
         idx, w = neighbours["indices"][i], neighbours["weights"][i]
@@ -159,7 +163,7 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     untouched = tuned_table.copy()
     others = sorted(set(ids) - {ids[0]})
     untouched[others] = source[others]  # fine-tuning moved only the first anchor's token
-    _, counts = stages._tuned_target_rows(*paths, untouched, word_rows)
+    _, counts = stages._tuned_target_rows(built.neighbours_at(word_rows), *paths, untouched)
     assert counts["changed_by_finetuning"] == 1
 
 
@@ -196,3 +200,90 @@ def test_special_token_rows_are_a_choice(toy):
         relative[cls], _naive_mix(embeddings[[cls]], anchor_rows, anchor_rows, 3)[0], rtol=1e-4, atol=1e-5
     )
     assert diagnostics["provenance"]["settings"]["special_token_rows"] == "relative"
+
+
+def _build_variant(toy, out, words, space, k, alignment=""):
+    root, *_ = toy
+    np.save(out / "words.npy", words)
+    stages.build_relative_embeddings(
+        str(root / "fr" / "main.tsv"),
+        str(root / "fr" / "main.heldout.tsv"),
+        str(root / "fr.npy"),
+        str(root / "fr.vocab.txt"),
+        str(out / "words.npy"),
+        str(_model_dir()),
+        "softmax",
+        k,
+        space,
+        {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4},
+        str(out / "source.npy"),
+        str(out / "target.npz"),
+        str(out / "diagnostics.json"),
+        str(root / "candidates.npy"),
+        english_matrix=str(root / "en.npy"),
+        english_vocab=str(root / "en.vocab.txt"),
+        alignment=alignment,
+    )
+    return relrep.TargetRows.load(out / "target.npz")
+
+
+@pytest.mark.parametrize(("space", "k"), [("plm", "3"), ("aligned", "3"), ("plm", "all")])
+def test_rows_for_the_words_read_equal_the_whole_vocabulary_build(toy, tmp_path, space, k):
+    """Only the words the pipeline reads are built and stored; each of their rows (and
+    neighbours) is bit for bit the row a build over the whole vocabulary gives, and an
+    evaluation through them predicts exactly what it predicts through the whole build."""
+    root, *_ = toy
+    mapping, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((12, 12)))
+    np.save(tmp_path / "map.npy", mapping.astype(np.float32))
+    alignment = str(tmp_path / "map.npy") if space == "aligned" else ""
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "read").mkdir()
+    whole = _build_variant(toy, tmp_path / "whole", np.arange(len(TARGET)), space, k, alignment)
+    read_rows = np.array([TARGET.index(w) for w in ("chat", "chien", "maison", "arbre", "argent")])
+    read = _build_variant(toy, tmp_path / "read", np.sort(read_rows), space, k, alignment)
+    assert len(read.rows) == 5
+    np.testing.assert_array_equal(read.at(read_rows), whole.rows[read_rows])
+    if k != "all":
+        picked = read.neighbours_at(read_rows)
+        np.testing.assert_array_equal(picked.indices, whole.neighbours.indices[read_rows])
+        np.testing.assert_array_equal(picked.weights, whole.neighbours.weights[read_rows])
+    else:
+        assert read.neighbours is None
+    with pytest.raises(PipelineInputError, match="not built"):
+        read.at([TARGET.index("banque")])
+
+    classifier = _saved_classifier(tmp_path / "model")
+    table = tmp_path / "fr.tsv"
+    texts = ["le chat et le chien", "la maison", "argent arbre chat", "chien chien maison", "inconnu chat"]
+    table.write_text("split\ttext\tlabel\n" + "".join(f"test\t{t}\t{'ab'[i % 2]}\n" for i, t in enumerate(texts)))
+    (tmp_path / "labels.json").write_text(json.dumps(["a", "b"]))
+    predictions = []
+    for build in ("whole", "read"):
+        out = tmp_path / f"{build}.json"
+        stages.evaluate(
+            str(table),
+            str(tmp_path / "labels.json"),
+            str(classifier),
+            str(out),
+            {"kind": "rr", "method": f"rr-softmax-k{k}", "zero_shot": True, "max_length": 16},
+            0,
+            vectors_matrix=str(root / "fr.npy"),
+            vectors_vocab=str(root / "fr.vocab.txt"),
+            plm=str(_model_dir()),
+            target=str(tmp_path / build / "target.npz"),
+            anchors_path=str(root / "fr" / "main.tsv"),
+        )
+        predictions.append(json.loads(out.read_text()))
+    assert predictions[0]["predicted"] == predictions[1]["predicted"]
+    assert predictions[0]["macro_f1"] == predictions[1]["macro_f1"]
+    assert predictions[1]["unknown_word_rate"] > 0  # "le", "et", "la", "inconnu": unknown to the toy
+
+
+def _saved_classifier(out):
+    from mosecrot import train
+
+    train.seed_everything(0)
+    model, tokenizer = train.load_classifier(_model_dir(), ["a", "b"])
+    train.save_classifier(model, tokenizer, ["a", "b"], out)
+    (out / "training.json").write_text("{}")
+    return out

@@ -15,9 +15,10 @@ run_rule(
     heldout_path=snakemake.input.heldout,
     matrix=snakemake.input.vectors[0],
     vocab=snakemake.input.vectors[1],
+    words_path=snakemake.input.words,
     model=snakemake.input.model,
     linear_map=snakemake.wildcards.linear_map,
-    out_matrix=snakemake.output.matrix,
+    out_rows=snakemake.output.rows,
     out_diagnostics=snakemake.output.diagnostics,
     candidates_path=snakemake.input.candidates,
 )

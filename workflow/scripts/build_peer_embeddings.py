@@ -16,6 +16,7 @@ run_rule(
     settings=snakemake.params.settings,
     matrix=snakemake.input.vectors[0],
     vocab=snakemake.input.vectors[1],
+    words_path=snakemake.input.words,
     model=snakemake.input.model,
     heldout_path=snakemake.input.heldout,
     out_rows=snakemake.output.rows,

@@ -23,7 +23,6 @@ run_rule(
     vectors_vocab=vectors[1],
     plm=inputs.get("plm", ""),
     target=inputs.get("target", ""),
-    neighbours=inputs.get("neighbours", ""),
     source_rows=inputs.get("source_rows", ""),
     anchors_path=inputs.get("anchors", ""),
     diagnostics=inputs.get("diagnostics", ""),

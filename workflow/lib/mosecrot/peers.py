@@ -57,11 +57,15 @@ def wechsel_rows(
     candidate_vectors: np.ndarray,
     candidate_rows: np.ndarray,
     settings: relrep.Settings,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
-    """One PLM-width row per target word: softmax(cos / tau) over its top-k English
-    candidates in the aligned space, mixing the candidates' PLM rows."""
+    """One PLM-width row per target word (at `keep`, ascending; default all):
+    softmax(cos / tau) over its top-k English candidates in the aligned space, mixing the
+    candidates' PLM rows."""
     aligned = np.asarray(target_vectors, dtype=np.float32) @ mapping
-    rows, _, stats = relrep.stitch(aligned, candidate_vectors, candidate_rows, settings, desc="WECHSEL target words")
+    rows, _, stats = relrep.stitch(
+        aligned, candidate_vectors, candidate_rows, settings, "WECHSEL target words", keep=keep
+    )
     return rows, stats
 
 
@@ -79,23 +83,33 @@ def focus_rows(
     whole_words: dict[str, int],
     embeddings: np.ndarray,
     settings: relrep.Settings,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict]:
-    """Overlap words copy their PLM token's row; the others mix the overlap rows with
-    weights from target-space similarities to the overlap words (`settings`)."""
+    """Rows for the target words at `keep` (ascending vocabulary rows; default all):
+    overlap words copy their PLM token's row; the others mix the overlap rows with weights
+    from target-space similarities to the overlap words (`settings`). Every word is mixed
+    as in a whole build and the kept rows returned (relrep.stitch's keep)."""
     overlap = [(row, whole_words[word]) for row, word in enumerate(target_words) if word in whole_words]
     if not overlap:
         raise ValueError("no target word is spelled like a whole PLM token: FOCUS has no overlap to start from")
     overlap_rows = np.array([row for row, _ in overlap])
     overlap_ids = np.array([token_id for _, token_id in overlap])
-    rows = np.empty((len(target_words), embeddings.shape[1]), dtype=np.float32)
-    rows[overlap_rows] = embeddings[overlap_ids]
+    keep = np.arange(len(target_words)) if keep is None else np.asarray(keep)
+    copied = np.isin(keep, overlap_rows)
+    rows = np.empty((len(keep), embeddings.shape[1]), dtype=np.float32)
+    rows[copied] = embeddings[overlap_ids[np.searchsorted(overlap_rows, keep[copied])]]
     others = np.setdiff1d(np.arange(len(target_words)), overlap_rows)
-    stats: dict = {"overlap": len(overlap), "mixed": len(others)}
+    stats: dict = {"overlap": len(overlap), "mixed": len(others), "kept": len(keep)}
     if len(others):
         vectors = np.asarray(target_vectors, dtype=np.float32)
         mixed, _, mix_stats = relrep.stitch(
-            vectors[others], vectors[overlap_rows], embeddings[overlap_ids], settings, desc="FOCUS target words"
+            vectors[others],
+            vectors[overlap_rows],
+            embeddings[overlap_ids],
+            settings,
+            desc="FOCUS target words",
+            keep=np.searchsorted(others, keep[~copied]),
         )
-        rows[others] = mixed
+        rows[~copied] = mixed
         stats["mix"] = mix_stats
     return rows, stats

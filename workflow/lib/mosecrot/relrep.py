@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mosecrot.io import PipelineInputError, progress
+from mosecrot.io import PipelineInputError, atomic_path, progress
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,59 @@ class Neighbours:
         return mixed.numpy()
 
 
+@dataclass
+class TargetRows:
+    """A construction's rows for the target words the pipeline reads (transfer.words_read:
+    the words of the configured datasets and of the dictionary), keyed by their vector
+    vocabulary rows; relative builds with a numeric k keep each row's neighbours too (the
+    -tuned variant remixes them). Each row is computed exactly as in a build over the
+    whole vocabulary, which no step reads: 2.5M x 768 float32 would be 7.7 GB a build."""
+
+    vocab_rows: np.ndarray  # (n,) int64, ascending
+    rows: np.ndarray  # (n, d) float32
+    neighbours: Neighbours | None = None
+
+    def positions(self, vocab_rows, source: str = "") -> np.ndarray:
+        wanted = np.asarray(vocab_rows, dtype=np.int64)
+        found = np.searchsorted(self.vocab_rows, wanted)
+        inside = found < len(self.vocab_rows)
+        inside[inside] = self.vocab_rows[found[inside]] == wanted[inside]
+        if not inside.all():
+            raise PipelineInputError(
+                f"{source or 'target rows'}: {int((~inside).sum())} vocabulary rows were not built "
+                f"(first: {int(wanted[~inside][0])}); the words-read list changed after this build: rerun it"
+            )
+        return found
+
+    def at(self, vocab_rows, source: str = "") -> np.ndarray:
+        return np.asarray(self.rows[self.positions(vocab_rows, source)], dtype=np.float32)
+
+    def neighbours_at(self, vocab_rows, source: str = "") -> Neighbours:
+        if self.neighbours is None:
+            raise PipelineInputError(
+                f"{source or 'target rows'}: no neighbours stored (k = all, or not a relative build); "
+                "the -tuned variant needs a relative build with a numeric k"
+            )
+        where = self.positions(vocab_rows, source)
+        return Neighbours(self.neighbours.indices[where], self.neighbours.weights[where])
+
+    def save(self, path) -> None:
+        arrays = {"vocab_rows": self.vocab_rows, "rows": self.rows}
+        if self.neighbours is not None:
+            arrays |= {"indices": self.neighbours.indices, "weights": self.neighbours.weights}
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> TargetRows:
+        stored = np.load(path)
+        for key in ("vocab_rows", "rows"):
+            if key not in stored:
+                raise PipelineInputError(f"{path}: no {key!r} array; rebuild it with this version of the pipeline")
+        neighbours = Neighbours(stored["indices"], stored["weights"]) if "indices" in stored else None
+        return cls(stored["vocab_rows"], stored["rows"], neighbours)
+
+
 @dataclass(frozen=True)
 class Settings:
     """How relative representations become weights: top-k (an int or "all"), weighting,
@@ -256,19 +309,30 @@ def stitch(
     settings: Settings,
     desc: str = "relative representations",
     anchor_groups: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Neighbours | None, dict]:
     """F (one row per query: its anchors' rows mixed by relative-representation weights),
-    the sparse neighbours (None for k = "all"), and stats. k = "all" weighs every anchor
-    by a chunked matmul: the n x |A| weights are never held whole."""
+    the sparse neighbours (None for k = "all"), and stats over every query. k = "all"
+    weighs every anchor by a chunked matmul: the n x |A| weights are never held whole.
+
+    `keep` (ascending query positions): return only those rows and neighbours. Every query
+    is still searched in the same chunks, because BLAS and FAISS give a row different
+    last bits in a batch of other rows: a kept row is bit for bit the whole build's row,
+    whichever rows are kept."""
     if settings.k != "all":
         found, stats = relative_neighbours(queries, anchors, settings, desc, anchor_groups)
+        if keep is not None:
+            found = Neighbours(found.indices[keep], found.weights[keep])
         return found.combine(anchor_rows), found, stats
     rows = np.asarray(anchor_rows, dtype=np.float32)
-    out = np.empty((queries.shape[0], rows.shape[1]), dtype=np.float32)
+    kept = np.arange(queries.shape[0]) if keep is None else np.asarray(keep)
+    out = np.empty((len(kept), rows.shape[1]), dtype=np.float32)
     totals: dict = {}
     chunks = _weighted_chunks(queries, normalized(anchors), None, settings, "matmul", desc, anchor_groups)
     for start, w, _, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
-        out[start : start + len(w)] = w @ rows
+        lo, hi = np.searchsorted(kept, [start, start + len(w)])
+        if hi > lo:  # the whole chunk's product, as in a whole build (see above)
+            out[lo:hi] = (w @ rows)[kept[lo:hi] - start]
     return out, None, _stats(queries.shape[0], anchors.shape[0], "all", settings, "matmul", totals, anchor_groups)
 
 

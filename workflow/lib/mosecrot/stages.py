@@ -221,6 +221,22 @@ def select_anchors(
     log.info("%s: %d anchors, %d held out", lang, len(chosen), len(held_out))
 
 
+def target_words(
+    tables: list[str], lexicon_path: str, vocab: str, tokenization: dict, out_rows: str, out_stats: str
+) -> None:
+    """The vocabulary rows every target-row construction builds (transfer.words_read)."""
+    from mosecrot import transfer
+
+    texts = [text for table in tables for text in datasets.read_table(Path(table))["text"].tolist()]
+    dictionary = [target for _, target in lexicon.read_lexicon_tsv(Path(lexicon_path))]
+    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    rows, stats = transfer.words_read(texts, transfer.Tokenization.from_config(tokenization), dictionary, index)
+    with atomic_path(out_rows) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, rows)
+    write_json(out_stats, {**stats, "tables": tables, "provenance": provenance(tokenization=tokenization)})
+    log.info("target words read: %d of %d vocabulary rows", len(rows), len(index))
+
+
 def _relrep_settings(settings: dict, weighting: str, k) -> relrep.Settings:
     return relrep.Settings(
         k=k if k == "all" else int(k),
@@ -238,6 +254,7 @@ def build_relative_embeddings(
     heldout_path: str,
     matrix: str,
     vocab: str,
+    words_path: str,
     model: str,
     weighting: str,
     k: str,
@@ -245,14 +262,14 @@ def build_relative_embeddings(
     settings: dict,
     out_source: str,
     out_target: str,
-    out_neighbours: str,
     out_diagnostics: str,
     candidates_path: str,
     english_matrix: str = "",
     english_vocab: str = "",
     alignment: str = "",
 ) -> None:
-    """F_s (one row per PLM token) and F_t (one per target word) for one variant.
+    """F_s (one row per PLM token) and F_t (one per target word the pipeline reads, with
+    its neighbours: relrep.TargetRows) for one variant.
 
     space plm: source similarities in the PLM embedding space, target ones in the target
     static space (the paper). static: source similarities in the English static space for
@@ -298,23 +315,19 @@ def build_relative_embeddings(
     if settings.get("special_token_rows", "plm") == "plm":
         source[special_ids] = embeddings[special_ids]  # special tokens keep their own rows (a GAP choice)
 
-    # Target side: every target word.
+    # Target side: every target word is searched (stats over all), the words read are kept.
+    read = np.load(words_path)
     if space == "aligned":
-        mapping = np.load(alignment)
-        target_queries, target_anchor_vectors = np.asarray(target.matrix) @ mapping, static_anchors
+        target_queries, target_anchor_vectors = np.asarray(target.matrix) @ np.load(alignment), static_anchors
     else:
         target_queries, target_anchor_vectors = target.matrix, target.matrix[target_rows]
     target_matrix, target_n, target_stats = stitch(
-        target_queries, target_anchor_vectors, anchor_embeddings, desc="target words"
+        target_queries, target_anchor_vectors, anchor_embeddings, desc="target words", keep=read
     )
-
-    for path, array in ((out_source, source), (out_target, target_matrix)):
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, array)
-    with atomic_path(out_neighbours) as tmp, open(tmp, "wb") as handle:
-        # k = all keeps no neighbour list (the -tuned variant needs a numeric k).
-        kept = {} if target_n is None else {"indices": target_n.indices, "weights": target_n.weights}
-        np.savez(handle, **kept)
+    built = relrep.TargetRows(read, target_matrix, target_n)  # k = all keeps no neighbours
+    with atomic_path(out_source) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, source)
+    built.save(out_target)
     held = anchors_lib.read_anchors(heldout_path)
     source_space = (embeddings, anchor_embeddings) if space == "plm" else (queries, static_anchors)
     diagnostics = {
@@ -324,12 +337,13 @@ def build_relative_embeddings(
         "space": space,
         "source": source_stats,
         "target": target_stats,
+        "target_words_kept": len(read),
         # Through the similarity spaces (the same for every weighting and k) ...
         "lexicon_induction": _relative_induction(
             held, target_queries, target_anchor_vectors, *source_space, candidates_path
         ),
         # ... and through the rows the model reads: nearest F_s row of each F_t row.
-        "lexicon_induction_built": _mapped_induction(held, target_matrix, source, candidates_path),
+        "lexicon_induction_built": _mapped_induction(held, built.at, source, candidates_path),
         "seconds": round(time.time() - started, 2),
         "provenance": provenance(**settings, weighting=weighting, k=k, space=space, anchors_file=anchors_path),
     }
@@ -386,11 +400,11 @@ def _relative_induction(
     return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
 
 
-def _mapped_induction(held, mapped_rows: np.ndarray, candidates: np.ndarray, candidates_path: str) -> dict:
+def _mapped_induction(held, mapped_rows, candidates: np.ndarray, candidates_path: str) -> dict:
     """Held-out pairs translated by the nearest candidate (cosine) of each target word's row
-    (`candidates`: one row per PLM token id)."""
+    (`mapped_rows`: vocabulary rows -> those rows; `candidates`: one row per PLM token id)."""
     candidate_ids, rows, gold = _heldout_gold(held, candidates_path)
-    result = relrep.precision_at_k(np.asarray(mapped_rows[rows]), candidates[candidate_ids], gold)
+    result = relrep.precision_at_k(np.asarray(mapped_rows(rows)), candidates[candidate_ids], gold)
     return {**result, "held_out_pairs": len(held), "candidates": len(candidate_ids)}
 
 
@@ -399,12 +413,14 @@ def build_linear_map(
     heldout_path: str,
     matrix: str,
     vocab: str,
+    words_path: str,
     model: str,
     linear_map: str,
-    out_matrix: str,
+    out_rows: str,
     out_diagnostics: str,
     candidates_path: str,
 ) -> None:
+    """E_t W for the target words the pipeline reads (relrep.TargetRows), W fitted on the anchors."""
     anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
     _, _, embeddings = plm_vocabulary(model)
@@ -412,9 +428,9 @@ def build_linear_map(
     a_s = embeddings[[a.token_id for a in anchor_list]]
     solve = relrep.least_squares_map if linear_map == "ls" else relrep.procrustes_map
     mapping = solve(a_t, a_s)
-    mapped = (np.asarray(target.matrix) @ mapping).astype(np.float32)
-    with atomic_path(out_matrix) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, mapped)
+    read = np.load(words_path)  # the whole product, then the rows read (see relrep.stitch's keep)
+    built = relrep.TargetRows(read, (np.asarray(target.matrix) @ mapping).astype(np.float32)[read])
+    built.save(out_rows)
     held = anchors_lib.read_anchors(heldout_path)
     residual = float(np.linalg.norm(a_t @ mapping - a_s) / np.linalg.norm(a_s))
     write_json(
@@ -423,7 +439,7 @@ def build_linear_map(
             "map": linear_map,
             "anchors": len(anchor_list),
             "relative_residual": residual,
-            "lexicon_induction": _mapped_induction(held, mapped, embeddings, candidates_path),
+            "lexicon_induction": _mapped_induction(held, built.at, embeddings, candidates_path),
             "provenance": provenance(map=linear_map, anchors_file=anchors_path),
         },
     )
@@ -477,7 +493,7 @@ def align_static_spaces(
                 (relrep.normalized(fitted) * relrep.normalized(english_rows[found])).sum(1).mean()
             ),
             "lexicon_induction": _mapped_induction(
-                anchors_lib.read_anchors(heldout_path), aligned, candidates, candidates_path
+                anchors_lib.read_anchors(heldout_path), aligned.__getitem__, candidates, candidates_path
             ),
             "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix),
         },
@@ -489,6 +505,7 @@ def build_peer_embeddings(
     settings: dict,
     matrix: str,
     vocab: str,
+    words_path: str,
     model: str,
     heldout_path: str,
     out_rows: str,
@@ -498,11 +515,13 @@ def build_peer_embeddings(
     english_vocab: str = "",
     alignment: str = "",
 ) -> None:
-    """One PLM-width row per target word by WECHSEL or FOCUS/CLP (peers.py)."""
+    """One PLM-width row per target word the pipeline reads by WECHSEL or FOCUS/CLP
+    (peers.py), stored as relrep.TargetRows."""
     from mosecrot import peers
 
     started = time.time()
     target = vectors.load_cache(matrix, vocab)
+    read = np.load(words_path)
     plm_vocab, specials, embeddings = plm_vocabulary(model)
     whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
     search = {key: settings[key] for key in ("backend", "fp16", "chunk_rows") if key in settings}
@@ -518,7 +537,7 @@ def build_peer_embeddings(
         candidate_ids, candidate_vectors = candidate_ids[keep], candidate_vectors[keep]
         options = relrep.Settings(k=settings["k"], weighting="softmax", tau=settings["tau"], **search)
         rows, stats = peers.wechsel_rows(
-            target.matrix, np.load(alignment), candidate_vectors, embeddings[candidate_ids], options
+            target.matrix, np.load(alignment), candidate_vectors, embeddings[candidate_ids], options, read
         )
         stats = {"candidates": len(candidate_ids), "mix": stats}
     elif peer == "focus":
@@ -530,20 +549,21 @@ def build_peer_embeddings(
             clip_negative=False,  # CLP: the raw similarities, normalised
             **search,
         )
-        rows, stats = peers.focus_rows(target.words, target.matrix, whole, embeddings, options)
+        rows, stats = peers.focus_rows(target.words, target.matrix, whole, embeddings, options, read)
     else:
         raise PipelineInputError(f"unknown peer method {peer!r}: use wechsel or focus")
-    with atomic_path(out_rows) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, rows)
+    built = relrep.TargetRows(read, rows)
+    built.save(out_rows)
     write_json(
         out_diagnostics,
         {
             "language": Path(heldout_path).parent.name,
             "method": peer,
             **stats,
-            "target_words": len(target.words),
+            "target_vocabulary": len(target.words),
+            "target_words": len(read),
             "lexicon_induction": _mapped_induction(
-                anchors_lib.read_anchors(heldout_path), rows, embeddings, candidates_path
+                anchors_lib.read_anchors(heldout_path), built.at, embeddings, candidates_path
             ),
             "seconds": round(time.time() - started, 2),
             "provenance": provenance(**settings, peer=peer),
@@ -642,7 +662,6 @@ def evaluate(
     vectors_vocab: str = "",
     plm: str = "",
     target: str = "",
-    neighbours: str = "",
     source_rows: str = "",
     anchors_path: str = "",
     diagnostics: str = "",
@@ -672,12 +691,13 @@ def evaluate(
         word_lists = [tokenization.split(text) for text in texts]
         positions = _word_positions(word_lists, vectors_vocab)
         rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
+        built = relrep.TargetRows.load(target)
         if kind == "rr" and settings.get("tuned"):
             word_rows, extra["tuned_anchor_rows"] = _tuned_target_rows(
-                neighbours, anchors_path, source_rows, plm, classifier.table, rows
+                built.neighbours_at(rows, target), anchors_path, source_rows, plm, classifier.table
             )
         else:
-            word_rows = np.asarray(np.load(target, mmap_mode="r")[rows], dtype=np.float32)
+            word_rows = built.at(rows, target)
         rows_for = dict(zip(positions, word_rows))
         if settings.get("unknown_words") == "subword" and bin_path:
             extra |= _add_subword_rows(
@@ -730,19 +750,14 @@ def _word_positions(word_lists: list[list[str]], vocab_path: str) -> dict[str, i
 
 
 def _tuned_target_rows(
-    neighbours_path: str, anchors_path: str, source_path: str, plm: str, tuned_table: np.ndarray, word_rows: np.ndarray
+    neighbours: relrep.Neighbours, anchors_path: str, source_path: str, plm: str, tuned_table: np.ndarray
 ) -> tuple[np.ndarray, dict]:
-    """F_t (of the target words at `word_rows`) rebuilt from the anchors' original rows plus
+    """F_t (of the target words whose `neighbours` are given) rebuilt from the anchors' original rows plus
     what fine-tuning changed in them: E_s[a] + (T[a] - F_s[a]), where T is the fine-tuned
     table and F_s the stitched table it started from. (T[a] alone would mix rows that are
     already mixtures a second time.) Also counts the distinct anchor tokens whose row
     fine-tuning changed at all: only tokens of the English training texts move (no weight
     decay), so on a small task -tuned can equal its base method."""
-    stored = np.load(neighbours_path)
-    if "indices" not in stored:
-        raise PipelineInputError(
-            f"{neighbours_path}: the -tuned variant needs a numeric k (k = all keeps no neighbours)"
-        )
     from mosecrot.inference import word_embeddings
 
     token_ids = [a.token_id for a in anchors_lib.read_anchors(anchors_path)]
@@ -751,7 +766,7 @@ def _tuned_target_rows(
     updated = word_embeddings(plm)[token_ids] + change
     moved = {token for token, row in zip(token_ids, change) if np.any(row != 0)}
     counts = {"anchor_tokens": len(set(token_ids)), "changed_by_finetuning": len(moved)}
-    return relrep.Neighbours(stored["indices"][word_rows], stored["weights"][word_rows]).combine(updated), counts
+    return neighbours.combine(updated), counts
 
 
 def _add_subword_rows(

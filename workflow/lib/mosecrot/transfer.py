@@ -194,6 +194,31 @@ def word_inputs(
     return WordInputs(table, encoded, position[special["pad"]], words, unknown, dropped)
 
 
+def words_read(
+    texts: list[str], tokenization: Tokenization, dictionary_words: list[str], index: dict[str, int]
+) -> tuple[np.ndarray, dict]:
+    """The vocabulary rows of every target word the pipeline reads: the words of the texts
+    (split as evaluation splits them) and each dictionary word in every casing the anchor
+    selection may try (anchors.CASINGS), which covers anchors, held-out pairs and any
+    translation. Returns the rows, ascending, and their counts."""
+    from mosecrot.anchors import CASINGS
+
+    text_words = {word for text in texts for word in tokenization.split(text)}
+    from_texts = {index[word] for word in text_words if word in index}
+    from_dictionary = {
+        index[form] for word in dictionary_words for casing in CASINGS.values() if (form := casing(word)) in index
+    }
+    rows = np.array(sorted(from_texts | from_dictionary), dtype=np.int64)
+    stats = {
+        "vocabulary": len(index),
+        "text_words": len(text_words),
+        "text_words_in_vocabulary": len(from_texts),
+        "dictionary_words_in_vocabulary": len(from_dictionary),
+        "rows": len(rows),
+    }
+    return rows, stats
+
+
 # --------------------------------------------------------------------------- LR baseline
 
 
