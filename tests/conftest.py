@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "config" / "tiny.yaml"
 # Nothing in the tests may reach a hub: local copies only (also in Snakemake subprocesses).
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -45,6 +46,14 @@ def run_snakemake(*args, cwd=ROOT, check=True, env=None) -> subprocess.Completed
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One end-to-end run of the tiny config on this machine (test_workflow, test_slurm)."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    run_snakemake("--configfile", str(TINY), "--directory", str(workdir), "--cores", "2")
+    return workdir
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, run_snakemake
-
-TINY = ROOT / "tests" / "config" / "tiny.yaml"
+from conftest import ROOT, TINY, run_snakemake
 
 
 def _jobs(dry_run_output: str, local_only: bool = False) -> list[tuple[str, str]]:
@@ -162,13 +160,6 @@ def test_download_rule_over_http_with_checksums(tmp_path):
 
 
 # --------------------------------------------------------------------------- end to end
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
-    run_snakemake("--configfile", str(TINY), "--directory", str(workdir), "--cores", "2")
-    return workdir
 
 
 @pytest.mark.e2e
