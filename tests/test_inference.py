@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mosecrot import inference, train, transfer
+from mosecrot import checkpoint, inference, train, transfer
 
 TEXTS = ["turn on the kitchen light", "what time is it", "set a timer for ten minutes please", "stop"]
 
@@ -45,13 +45,13 @@ def test_traced_and_transformers_paths_agree_on_text(saved):
     assert encoded == tokenizer(TEXTS, truncation=True, max_length=8)["input_ids"]  # same ids, truncated alike
     special = inference.special_ids(out)
     traced = inference.Classifier(out, "cpu").predict(encoded, pad_row=special["pad"])
-    (out / inference.TRACE_FILE).rename(out / "hidden.pt")
+    (out / checkpoint.TRACE_FILE).rename(out / "hidden.pt")
     try:
         eager_classifier = inference.Classifier(out, "cpu")
         assert not eager_classifier.traced
         assert eager_classifier.predict(encoded, pad_row=special["pad"]) == traced
     finally:
-        (out / "hidden.pt").rename(out / inference.TRACE_FILE)
+        (out / "hidden.pt").rename(out / checkpoint.TRACE_FILE)
 
 
 def test_multilingual_tokenizer_ids_match_transformers(tmp_path):

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from mosecrot import train
+from mosecrot import checkpoint, train
 
 
 def _tiny_bert(seed: int = 0):
@@ -102,7 +102,7 @@ def test_saved_classifier_gives_the_same_logits(tmp_path, minilm_dir):
     torch.testing.assert_close(
         model(batch["input_ids"], batch["attention_mask"]), again.eval()(batch["input_ids"], batch["attention_mask"])
     )
-    assert json.loads((tmp_path / train.HEAD_CONFIG).read_text())["pooling"] == "mean"
+    assert json.loads((tmp_path / checkpoint.HEAD_CONFIG).read_text())["pooling"] == "mean"
     with pytest.raises(ValueError, match="trained for labels"):
         train.load_classifier(tmp_path, ["x", "y", "z"])
 

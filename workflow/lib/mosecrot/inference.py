@@ -17,12 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mosecrot.checkpoint import HEAD_CONFIG, TRACE_FILE, pad_batch
 from mosecrot.io import read_json
 
 log = logging.getLogger(__name__)
-
-TRACE_FILE = "classifier.torchscript.pt"
-HEAD_CONFIG = "classifier.json"
 
 
 def word_embeddings(model_dir: str | Path) -> np.ndarray:
@@ -52,19 +50,6 @@ def text_encoder(model_dir: str | Path, max_length: int, prefix: str = ""):
         return [encoding.ids for encoding in tokenizer.encode_batch([prefix + t for t in texts])]
 
     return encode
-
-
-def pad_batch(batch: list[list[int]], pad_id: int):
-    """Token ids padded to the batch's longest sequence, and the attention mask (CPU tensors)."""
-    import torch
-
-    width = max(len(ids) for ids in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, sequence in enumerate(batch):
-        ids[row, : len(sequence)] = torch.tensor(sequence)
-        mask[row, : len(sequence)] = 1
-    return ids, mask
 
 
 class Classifier:

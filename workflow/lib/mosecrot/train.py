@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mosecrot.checkpoint import HEAD_CONFIG, HEAD_FILE, TRACE_FILE, pad_batch
 from mosecrot.io import atomic_path, read_json, write_json
 from mosecrot.metrics import macro_f1
 
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 Encoder = Callable[[list[str]], list[list[int]]]
 POOLINGS = ("cls", "mean")
 COMPACT_EMBEDDINGS = True  # train only the embedding rows the data uses (same numbers; see _CompactEmbeddings)
-HEAD_FILE = "classifier_head.safetensors"
-HEAD_CONFIG = "classifier.json"
 
 
 @dataclass
@@ -233,8 +232,6 @@ def save_classifier(
     (it would double the checkpoint's size)."""
     from safetensors.torch import save_file
 
-    from mosecrot.inference import TRACE_FILE
-
     out_dir = Path(out_dir)
     model.encoder.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
@@ -268,8 +265,6 @@ def set_input_embeddings(model, matrix: np.ndarray) -> None:
 
 
 def _padded(batch: list[list[int]], pad_id: int, device) -> dict[str, torch.Tensor]:
-    from mosecrot.inference import pad_batch
-
     input_ids, mask = pad_batch(batch, pad_id)
     return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
 
