@@ -54,6 +54,7 @@ wildcard_constraints:
     weighting="standard|softmax|sparsemax",
     k=r"\d+|all",
     space="plm|static|aligned",
+    target_space="plm|aligned",
     linear_map="ls|procrustes",
     peer="wechsel|focus",
     method=_alternatives(m for m in METHODS if m != "lr"),
@@ -243,6 +244,27 @@ def relrep_inputs(wildcards):
     if wildcards.space in ("static", "aligned"):
         inputs["english"] = vectors_cache(SRC)
     if wildcards.space == "aligned":
+        inputs["alignment"] = alignment(wildcards.lang)
+    if wildcards.k != "all":  # one search serves every weighting
+        inputs["search"] = (
+            f"results/{RUN}/relrep/{wildcards.lang}/"
+            f"search-k{wildcards.k}-{wildcards.anchor_set}-{target_space(wildcards.space)}.npz"
+        )
+    return inputs
+
+
+def target_space(space):
+    """The space the target side searches: -static changes only the source side."""
+    return "aligned" if space == "aligned" else "plm"
+
+
+def search_inputs(wildcards):
+    inputs = {
+        "anchors": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.tsv",
+        "vectors": vectors_cache(wildcards.lang),
+    }
+    if wildcards.target_space == "aligned":
+        inputs["english"] = vectors_cache(SRC)
         inputs["alignment"] = alignment(wildcards.lang)
     return inputs
 

@@ -56,6 +56,31 @@ rule target_words:
         "../workflow/scripts/target_words.py"
 
 
+rule search_target_neighbours:
+    input:
+        unpack(search_inputs),
+    output:
+        temp(f"results/{RUN}/relrep/{{lang}}/search-k{{k}}-{{anchor_set}}-{{target_space}}.npz"),
+    log:
+        f"logs/{RUN}/relrep/{{lang}}/search-k{{k}}-{{anchor_set}}-{{target_space}}.log",
+    benchmark:
+        f"benchmarks/{RUN}/relrep/{{lang}}/search-k{{k}}-{{anchor_set}}-{{target_space}}.tsv"
+    wildcard_constraints:
+        k=r"\d+",
+    priority: 10
+    conda:
+        "../envs/search.yaml"
+    threads: config["compute"]["relrep_threads"]
+    resources:
+        gpu=config["compute"]["relrep_gpus"],
+        mem_mb=scaled(config["compute"]["relrep_mem_mb"]),
+        runtime=scaled(config["compute"]["relrep_runtime"]),
+    params:
+        settings=relrep_settings(),
+    script:
+        "../workflow/scripts/search_target_neighbours.py"
+
+
 rule build_relative_embeddings:
     input:
         unpack(relrep_inputs),

@@ -3,6 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from mosecrot import relrep
+from mosecrot.io import PipelineInputError
 
 
 def _valid(sims):
@@ -85,6 +86,26 @@ def test_chunked_build_equals_one_shot(rng):
     np.testing.assert_allclose(whole.combine(outputs), expected, rtol=1e-5, atol=1e-5)
     missing = relrep.Neighbours(np.array([[3, -1], [-1, -1]], np.int32), np.array([[0.5, 0.0], [0.0, 0.0]], np.float32))
     np.testing.assert_array_equal(missing.combine(outputs), np.stack([0.5 * outputs[3], np.zeros(6, np.float32)]))
+
+
+def test_one_stored_search_serves_every_weighting_with_the_same_numbers(rng, tmp_path):
+    """search_neighbours once, saved and loaded, then weighed per weighting: bit for bit
+    what each weighting's own search gives (a zero query included)."""
+    queries = rng.standard_normal((300, 12)).astype(np.float32)
+    queries[5] = 0
+    anchors = rng.standard_normal((40, 12)).astype(np.float32)
+    settings = relrep.Settings(k=7, chunk_rows=64, backend="faiss-cpu")
+    relrep.search_neighbours(queries, anchors, settings).save(tmp_path / "search.npz")
+    found = relrep.Search.load(tmp_path / "search.npz")
+    for weighting in relrep.WEIGHTINGS:
+        options = replace(settings, weighting=weighting)
+        own, own_stats = relrep.relative_neighbours(queries, anchors, options)
+        shared, shared_stats = relrep.relative_neighbours(queries, anchors, options, found=found)
+        np.testing.assert_array_equal(shared.indices, own.indices)
+        np.testing.assert_array_equal(shared.weights, own.weights)
+        assert shared_stats == own_stats
+    with pytest.raises(PipelineInputError, match="search_target_neighbours"):
+        relrep.relative_neighbours(queries[:10], anchors, settings, found=found)
 
 
 def test_k_all_uses_dense_weights_over_every_anchor(rng):

@@ -1,4 +1,4 @@
-"""The relative-embedding builds of stages.py on a toy lexicon with repeated English words
+"""The relative-embedding builds of mosecrot.stages on a toy lexicon with repeated English words
 (polysemy), against a naive reimplementation: the -static and -aligned spaces, special rows,
 and the -tuned target rows."""
 
@@ -11,6 +11,7 @@ import pytest
 from mosecrot import anchors as anchors_lib
 from mosecrot import relrep, stages, vectors
 from mosecrot.io import PipelineInputError
+from mosecrot.stages.evaluate import _tuned_target_rows
 
 ENGLISH = ["check", "bank", "dog", "cat", "house", "tree", "river", "money"]
 # Three anchors share "check" and two share "bank": the English word repeats across anchors.
@@ -67,9 +68,30 @@ def toy(tmp_path_factory, minilm_dir):
     return root, english, target, plm_vocab, embeddings, anchor_list
 
 
+def _search(toy, out, k, space, settings, alignment=""):
+    """The shared target-side search (rule search_target_neighbours) a numeric-k build reads."""
+    root, *_ = toy
+    if k == "all":
+        return ""
+    path = out / "search.npz"
+    target_space = "aligned" if space == "aligned" else "plm"
+    stages.search_target_neighbours(
+        str(root / "fr" / "main.tsv"), str(root / "fr.npy"), str(root / "fr.vocab.txt"), k, target_space, settings,
+        str(path), str(root / "en.npy"), str(root / "en.vocab.txt"), alignment,
+    )  # fmt: skip
+    return str(path)
+
+
 def _build(toy, space, alignment="", special_token_rows="plm"):
     root, *_ = toy
     out = root / f"{space}-{special_token_rows}"
+    settings = {
+        "tau": 0.1,
+        "clip_negative": True,
+        "backend": "faiss-cpu",
+        "chunk_rows": 4096,
+        "special_token_rows": special_token_rows,
+    }
     stages.build_relative_embeddings(
         str(root / "fr" / "main.tsv"),
         str(root / "fr" / "main.heldout.tsv"),
@@ -80,13 +102,7 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
         "standard",
         "3",
         space,
-        {
-            "tau": 0.1,
-            "clip_negative": True,
-            "backend": "faiss-cpu",
-            "chunk_rows": 4096,
-            "special_token_rows": special_token_rows,
-        },
+        settings,
         str(out / "source.npy"),
         str(out / "target.npz"),
         str(out / "diagnostics.json"),
@@ -94,6 +110,7 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
         english_matrix=str(root / "en.npy"),
         english_vocab=str(root / "en.vocab.txt"),
         alignment=alignment,
+        search_path=_search(toy, out, "3", space, settings, alignment),
     )
     built = relrep.TargetRows.load(out / "target.npz")
     np.testing.assert_array_equal(built.vocab_rows, np.arange(len(TARGET)))  # the toy reads every word
@@ -151,7 +168,7 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     tuned_table = source + update  # what fine-tuning would leave
     word_rows = np.arange(len(TARGET))
     paths = [str(root / "fr" / "main.tsv"), str(root / "plm-plm" / "source.npy"), str(_model_dir())]
-    rows, counts = stages._tuned_target_rows(built.neighbours_at(word_rows), *paths, tuned_table)
+    rows, counts = _tuned_target_rows(built.neighbours_at(word_rows), *paths, tuned_table)
     ids = np.array([a.token_id for a in anchor_list])
     for i in word_rows:
         idx, w = neighbours["indices"][i], neighbours["weights"][i]
@@ -163,7 +180,7 @@ def test_tuned_rows_apply_the_fine_tuning_update_to_the_original_anchor_rows(toy
     untouched = tuned_table.copy()
     others = sorted(set(ids) - {ids[0]})
     untouched[others] = source[others]  # fine-tuning moved only the first anchor's token
-    _, counts = stages._tuned_target_rows(built.neighbours_at(word_rows), *paths, untouched)
+    _, counts = _tuned_target_rows(built.neighbours_at(word_rows), *paths, untouched)
     assert counts["changed_by_finetuning"] == 1
 
 
@@ -205,6 +222,7 @@ def test_special_token_rows_are_a_choice(toy):
 def _build_variant(toy, out, words, space, k, alignment=""):
     root, *_ = toy
     np.save(out / "words.npy", words)
+    settings = {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4}
     stages.build_relative_embeddings(
         str(root / "fr" / "main.tsv"),
         str(root / "fr" / "main.heldout.tsv"),
@@ -215,7 +233,7 @@ def _build_variant(toy, out, words, space, k, alignment=""):
         "softmax",
         k,
         space,
-        {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4},
+        settings,
         str(out / "source.npy"),
         str(out / "target.npz"),
         str(out / "diagnostics.json"),
@@ -223,6 +241,7 @@ def _build_variant(toy, out, words, space, k, alignment=""):
         english_matrix=str(root / "en.npy"),
         english_vocab=str(root / "en.vocab.txt"),
         alignment=alignment,
+        search_path=_search(toy, out, k, space, settings, alignment),
     )
     return relrep.TargetRows.load(out / "target.npz")
 

@@ -29,4 +29,5 @@ run_rule(
     english_matrix=english[0],
     english_vocab=english[1],
     alignment=snakemake.input.get("alignment", ""),
+    search_path=snakemake.input.get("search", ""),
 )

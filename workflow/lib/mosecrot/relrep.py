@@ -214,33 +214,94 @@ class Settings:
     fp16: bool = False
     chunk_rows: int = 16384
 
+    @classmethod
+    def from_config(cls, settings: dict, weighting: str, k: int | str) -> Settings:
+        """From the config's relrep keys (schema-filled), a weighting and k (int or "all")."""
+        return cls(
+            k=k if k == "all" else int(k),
+            weighting=weighting,
+            tau=settings["tau"],
+            clip_negative=settings.get("clip_negative", True),
+            backend=settings.get("backend", "auto"),
+            fp16=settings.get("fp16", False),
+            chunk_rows=settings.get("chunk_rows", 16384),
+        )
+
 
 def _distinct_per_row(groups: np.ndarray) -> np.ndarray:
     ordered = np.sort(groups, axis=1)
     return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
 
 
-def _weighted_chunks(queries, anchors_n, k, settings: Settings, backend, desc, anchor_groups=None):
-    """Per chunk of query rows: (start, weights, anchor indices or None for all anchors),
-    and running stats. Only one chunk's similarities are ever held. `anchor_groups` (one
-    id per anchor, e.g. its English token) counts distinct groups among the neighbours:
-    polysemous English words repeat across anchors and lower the effective k."""
+@dataclass
+class Search:
+    """The top-k anchors of every query row as the search found them: raw inner products
+    with the normalised anchors, anchor indices (-1: none) and each query's norm. Every
+    weighting starts from it, so one search serves them all (rule search_target_neighbours)."""
+
+    sims: np.ndarray  # (n, k) float32
+    indices: np.ndarray  # (n, k) int32
+    norms: np.ndarray  # (n,) float64
+    backend: str
+
+    def save(self, path) -> None:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, sims=self.sims, indices=self.indices, norms=self.norms, backend=self.backend)
+
+    @classmethod
+    def load(cls, path) -> Search:
+        stored = np.load(path)
+        return cls(stored["sims"], stored["indices"], stored["norms"], str(stored["backend"]))
+
+
+def _searched_chunks(queries, anchors_n, k, settings: Settings, backend, desc):
+    """Per chunk of query rows: (start, raw similarities, anchor indices or None for all
+    anchors, query norms as a column). A row's ranking does not depend on its own norm: the
+    search runs on the raw rows (no normalised copy of the chunk)."""
     gpu_resources = None
     if backend == "faiss-gpu":
         import faiss
 
         gpu_resources = faiss.StandardGpuResources()  # one per process
-    totals = {"covered": 0, "entropy": 0.0, "nonzero": 0, "distinct": 0, "distinct_weighted": 0}
-    n = queries.shape[0]
-    for start in progress(range(0, n, settings.chunk_rows), desc=desc, unit="chunk"):
-        # A row's ranking does not depend on its own norm: search with the raw rows and
-        # divide the k found similarities by it (no normalised copy of the chunk).
+    for start in progress(range(0, queries.shape[0], settings.chunk_rows), desc=desc, unit="chunk"):
         q = np.ascontiguousarray(queries[start : start + settings.chunk_rows], dtype=np.float32)
         norms = np.sqrt(np.einsum("ij,ij->i", q, q, dtype=np.float64))[:, None]
         if k is None:  # every anchor
-            sims, idx = q @ anchors_n.T, None
+            yield start, q @ anchors_n.T, None, norms
         else:
-            sims, idx = topk_search(q, anchors_n, k, backend, settings.fp16, gpu_resources)
+            yield start, *topk_search(q, anchors_n, k, backend, settings.fp16, gpu_resources), norms
+
+
+def search_neighbours(queries: np.ndarray, anchors: np.ndarray, settings: Settings, desc: str = "search") -> Search:
+    """The top-k search alone (numeric k, clamped to |A|), for `relative_neighbours(found=)`."""
+    k_eff = min(int(settings.k), anchors.shape[0])
+    backend = resolve_backend(settings.backend, k_eff)
+    n = queries.shape[0]
+    found = Search(np.empty((n, k_eff), dtype=np.float32), np.empty((n, k_eff), dtype=np.int32), np.empty(n), backend)
+    for start, sims, idx, norms in _searched_chunks(queries, normalized(anchors), k_eff, settings, backend, desc):
+        found.sims[start : start + len(sims)] = sims
+        found.indices[start : start + len(sims)] = idx
+        found.norms[start : start + len(sims)] = norms[:, 0]
+    return found
+
+
+def _weighted_chunks(queries, anchors_n, k, settings: Settings, backend, desc, anchor_groups=None, found=None):
+    """Per chunk of query rows: (start, weights, anchor indices or None for all anchors),
+    and running stats. Only one chunk's similarities are ever held. `anchor_groups` (one
+    id per anchor, e.g. its English token) counts distinct groups among the neighbours:
+    polysemous English words repeat across anchors and lower the effective k. `found`: a
+    Search of these queries, read instead of searching (the same numbers)."""
+    totals = {"covered": 0, "entropy": 0.0, "nonzero": 0, "distinct": 0, "distinct_weighted": 0}
+    step = settings.chunk_rows
+    if found is None:
+        chunks = _searched_chunks(queries, anchors_n, k, settings, backend, desc)
+    else:
+        chunks = (
+            (start, found.sims[start : start + step], found.indices[start : start + step],
+             found.norms[start : start + step, None])
+            for start in range(0, queries.shape[0], step)
+        )  # fmt: skip
+    for start, sims, idx, norms in chunks:
         sims = sims / np.where(norms > 0, norms, 1.0)
         valid = np.ones_like(sims, dtype=bool) if idx is None else idx >= 0
         valid &= norms > 0  # a zero vector has no neighbour
@@ -286,16 +347,23 @@ def relative_neighbours(
     settings: Settings,
     desc: str = "relative representations",
     anchor_groups: np.ndarray | None = None,
+    found: Search | None = None,
 ) -> tuple[Neighbours, dict]:
-    """Top-k anchor weights for every query row (k above |A| is clamped to |A|)."""
+    """Top-k anchor weights for every query row (k above |A| is clamped to |A|), from a
+    new search or from `found` (search_neighbours of the same queries, anchors and k)."""
     n_anchors = anchors.shape[0]
     k_eff = min(int(settings.k), n_anchors)
-    backend = resolve_backend(settings.backend, k_eff)
+    backend = resolve_backend(settings.backend, k_eff) if found is None else found.backend
     n = queries.shape[0]
+    if found is not None and found.indices.shape != (n, k_eff):
+        raise PipelineInputError(
+            f"the stored search holds {found.indices.shape[0]} rows x {found.indices.shape[1]} neighbours, "
+            f"this build needs {n} x {k_eff}: rerun rule search_target_neighbours"
+        )
     indices = np.empty((n, k_eff), dtype=np.int32)
     weights = np.empty((n, k_eff), dtype=np.float32)
     totals: dict = {}
-    chunks = _weighted_chunks(queries, normalized(anchors), k_eff, settings, backend, desc, anchor_groups)
+    chunks = _weighted_chunks(queries, normalized(anchors), k_eff, settings, backend, desc, anchor_groups, found)
     for start, w, idx, totals in chunks:  # noqa: B007 (totals: the running stats after the last chunk)
         weights[start : start + len(w)] = w
         indices[start : start + len(w)] = idx
@@ -310,6 +378,7 @@ def stitch(
     desc: str = "relative representations",
     anchor_groups: np.ndarray | None = None,
     keep: np.ndarray | None = None,
+    found: Search | None = None,
 ) -> tuple[np.ndarray, Neighbours | None, dict]:
     """F (one row per query: its anchors' rows mixed by relative-representation weights),
     the sparse neighbours (None for k = "all"), and stats over every query. k = "all"
@@ -318,12 +387,13 @@ def stitch(
     `keep` (ascending query positions): return only those rows and neighbours. Every query
     is still searched in the same chunks, because BLAS and FAISS give a row different
     last bits in a batch of other rows: a kept row is bit for bit the whole build's row,
-    whichever rows are kept."""
+    whichever rows are kept. `found` (numeric k): the queries' stored search, weighed
+    instead of searching again (one search serves every weighting)."""
     if settings.k != "all":
-        found, stats = relative_neighbours(queries, anchors, settings, desc, anchor_groups)
+        weighted, stats = relative_neighbours(queries, anchors, settings, desc, anchor_groups, found)
         if keep is not None:
-            found = Neighbours(found.indices[keep], found.weights[keep])
-        return found.combine(anchor_rows), found, stats
+            weighted = Neighbours(weighted.indices[keep], weighted.weights[keep])
+        return weighted.combine(anchor_rows), weighted, stats
     rows = np.asarray(anchor_rows, dtype=np.float32)
     kept = np.arange(queries.shape[0]) if keep is None else np.asarray(keep)
     out = np.empty((len(kept), rows.shape[1]), dtype=np.float32)
