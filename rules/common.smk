@@ -245,8 +245,12 @@ def relrep_inputs(wildcards):
         inputs["english"] = vectors_cache(SRC)
     if wildcards.space == "aligned":
         inputs["alignment"] = alignment(wildcards.lang)
-    if wildcards.k != "all":  # one search serves every weighting
-        inputs["search"] = (
+    key = (wildcards.lang, wildcards.k, wildcards.anchor_set, target_space(wildcards.space))
+    if key in SHARED_SEARCHES:
+        # One search serves every weighting; recreated (the temporary file is gone) for one
+        # weighting's rebuild, it must not rebuild the others: its bits are the same, and
+        # what it depends on (anchors, vectors, settings) is theirs too.
+        inputs["search"] = ancient(
             f"results/{RUN}/relrep/{wildcards.lang}/"
             f"search-k{wildcards.k}-{wildcards.anchor_set}-{target_space(wildcards.space)}.npz"
         )
@@ -267,6 +271,23 @@ def search_inputs(wildcards):
         inputs["english"] = vectors_cache(SRC)
         inputs["alignment"] = alignment(wildcards.lang)
     return inputs
+
+
+def _shared_searches():
+    """(language, k, anchor set, target space) searched for two or more relative builds: only
+    those get a search job of their own (a search job for one build would only add a job)."""
+    builds = {(lang, METHODS[name]) for _, lang, name, _ in JOBS if METHODS[name].kind == "rr"}
+    variants = {
+        (lang, method.relrep_variant): method for lang, method in builds if method.k != "all"
+    }
+    keys = [
+        (lang, str(method.k), method.anchor_set, target_space(method.space))
+        for (lang, _), method in variants.items()
+    ]
+    return {key for key in keys if keys.count(key) > 1}
+
+
+SHARED_SEARCHES = _shared_searches()
 
 
 def relrep_settings():
@@ -323,7 +344,16 @@ def finetune_inputs(wildcards):
         "model": model_dir(model_role(method)),
     }
     if method.kind == "rr":
-        inputs["embeddings"] = f"{relrep_dir(wildcards.lang, method.relrep_variant)}/source.npy"
+        # F_s depends on the anchors, the PLM, the English static vectors (static, aligned)
+        # and the relrep settings (in training_params), never on the target words: the build
+        # that also writes the target rows reruns when a dataset is added, and rewrites F_s
+        # with the same bits, which must not retrain the model (ancient: its time is ignored).
+        inputs["embeddings"] = ancient(
+            f"{relrep_dir(wildcards.lang, method.relrep_variant)}/source.npy"
+        )
+        inputs["anchors"] = f"results/{RUN}/anchors/{wildcards.lang}/{method.anchor_set}.tsv"
+        if method.space in ("static", "aligned"):
+            inputs["english"] = vectors_cache(SRC)
     return inputs
 
 
@@ -334,6 +364,8 @@ def training_params(wildcards):
     settings["freeze_embeddings"] = method.frozen or model["freeze_embeddings"]
     settings["text_prefix"] = model["text_prefix"]
     settings["pooling"] = model["pooling"]
+    if method.kind == "rr":  # the settings F_s is built with: a change retrains (finetune_inputs)
+        settings["stitching"] = relrep_settings()
     return canonical(settings)
 
 

@@ -61,7 +61,6 @@ def toy(tmp_path_factory, minilm_dir):
     anchors_lib.write_anchors(root / "fr" / "main.tsv", anchor_list)
     held = [anchors_lib.Anchor(e, plm_vocab[e], t, TARGET.index(t)) for e, t in HELD_OUT]
     anchors_lib.write_anchors(root / "fr" / "main.heldout.tsv", held)
-    np.save(root / "words.npy", np.arange(len(TARGET)))
     stages.lexicon_induction_candidates(
         str(minilm_dir), str(root / "candidates.npy"), str(root / "en.npy"), str(root / "en.vocab.txt")
     )
@@ -82,6 +81,35 @@ def _search(toy, out, k, space, settings, alignment=""):
     return str(path)
 
 
+def _run_build(toy, out, words, weighting, k, space, settings, alignment=""):
+    """build_relative_embeddings on the toy for the target words at `words` (after the
+    shared search a numeric k reads); returns the stored target rows."""
+    root, *_ = toy
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "words.npy", words)
+    stages.build_relative_embeddings(
+        str(root / "fr" / "main.tsv"),
+        str(root / "fr" / "main.heldout.tsv"),
+        str(root / "fr.npy"),
+        str(root / "fr.vocab.txt"),
+        str(out / "words.npy"),
+        str(_model_dir()),
+        weighting,
+        k,
+        space,
+        settings,
+        str(out / "source.npy"),
+        str(out / "target.npz"),
+        str(out / "diagnostics.json"),
+        str(root / "candidates.npy"),
+        english_matrix=str(root / "en.npy"),
+        english_vocab=str(root / "en.vocab.txt"),
+        alignment=alignment,
+        search_path=_search(toy, out, k, space, settings, alignment),
+    )
+    return relrep.TargetRows.load(out / "target.npz")
+
+
 def _build(toy, space, alignment="", special_token_rows="plm"):
     root, *_ = toy
     out = root / f"{space}-{special_token_rows}"
@@ -92,27 +120,7 @@ def _build(toy, space, alignment="", special_token_rows="plm"):
         "chunk_rows": 4096,
         "special_token_rows": special_token_rows,
     }
-    stages.build_relative_embeddings(
-        str(root / "fr" / "main.tsv"),
-        str(root / "fr" / "main.heldout.tsv"),
-        str(root / "fr.npy"),
-        str(root / "fr.vocab.txt"),
-        str(root / "words.npy"),
-        str(_model_dir()),
-        "standard",
-        "3",
-        space,
-        settings,
-        str(out / "source.npy"),
-        str(out / "target.npz"),
-        str(out / "diagnostics.json"),
-        str(root / "candidates.npy"),
-        english_matrix=str(root / "en.npy"),
-        english_vocab=str(root / "en.vocab.txt"),
-        alignment=alignment,
-        search_path=_search(toy, out, "3", space, settings, alignment),
-    )
-    built = relrep.TargetRows.load(out / "target.npz")
+    built = _run_build(toy, out, np.arange(len(TARGET)), "standard", "3", space, settings, alignment)
     np.testing.assert_array_equal(built.vocab_rows, np.arange(len(TARGET)))  # the toy reads every word
     return np.load(out / "source.npy"), built.rows, json.loads((out / "diagnostics.json").read_text())
 
@@ -220,30 +228,8 @@ def test_special_token_rows_are_a_choice(toy):
 
 
 def _build_variant(toy, out, words, space, k, alignment=""):
-    root, *_ = toy
-    np.save(out / "words.npy", words)
     settings = {"tau": 0.1, "clip_negative": True, "backend": "faiss-cpu", "chunk_rows": 4}
-    stages.build_relative_embeddings(
-        str(root / "fr" / "main.tsv"),
-        str(root / "fr" / "main.heldout.tsv"),
-        str(root / "fr.npy"),
-        str(root / "fr.vocab.txt"),
-        str(out / "words.npy"),
-        str(_model_dir()),
-        "softmax",
-        k,
-        space,
-        settings,
-        str(out / "source.npy"),
-        str(out / "target.npz"),
-        str(out / "diagnostics.json"),
-        str(root / "candidates.npy"),
-        english_matrix=str(root / "en.npy"),
-        english_vocab=str(root / "en.vocab.txt"),
-        alignment=alignment,
-        search_path=_search(toy, out, k, space, settings, alignment),
-    )
-    return relrep.TargetRows.load(out / "target.npz")
+    return _run_build(toy, out, words, "softmax", k, space, settings, alignment)
 
 
 @pytest.mark.parametrize(("space", "k"), [("plm", "3"), ("aligned", "3"), ("plm", "all")])
@@ -255,8 +241,6 @@ def test_rows_for_the_words_read_equal_the_whole_vocabulary_build(toy, tmp_path,
     mapping, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((12, 12)))
     np.save(tmp_path / "map.npy", mapping.astype(np.float32))
     alignment = str(tmp_path / "map.npy") if space == "aligned" else ""
-    (tmp_path / "whole").mkdir()
-    (tmp_path / "read").mkdir()
     whole = _build_variant(toy, tmp_path / "whole", np.arange(len(TARGET)), space, k, alignment)
     read_rows = np.array([TARGET.index(w) for w in ("chat", "chien", "maison", "arbre", "argent")])
     read = _build_variant(toy, tmp_path / "read", np.sort(read_rows), space, k, alignment)

@@ -296,6 +296,30 @@ def test_adding_a_language_adds_only_its_jobs(tiny_run, tmp_path):
 
 
 @pytest.mark.e2e
+def test_a_new_dataset_rebuilds_target_rows_but_retrains_nothing_else(tiny_run, tmp_path):
+    """The constructions keep rows for every configured dataset's words, so a new dataset
+    reruns its languages' target_words and builds; the existing (kept) models are not
+    retrained, because F_s does not depend on the target words. A changed relrep setting
+    does retrain them."""
+    config = yaml.safe_load(TINY.read_text())
+    config["datasets"]["more"] = {**config["datasets"]["intents"], "languages": ["fr"], "seed": 1}
+    plus = tmp_path / "plus_dataset.yaml"
+    plus.write_text(yaml.safe_dump(config))
+    run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--cores", "2")  # up to date first
+    jobs = _jobs(run_snakemake("-n", "--configfile", str(plus), "--directory", str(tiny_run)).stdout)
+    assert ("target_words", "lang=fr") in jobs
+    assert any(rule == "build_relative_embeddings" and "lang=fr" in wc for rule, wc in jobs)
+    assert not [wc for rule, wc in jobs if rule == "finetune" and "dataset=intents," in wc]
+    assert any(rule == "finetune" and "dataset=more," in wc for rule, wc in jobs)
+    config = yaml.safe_load(TINY.read_text())
+    config["relrep"]["tau"] = 0.2
+    changed = tmp_path / "tau.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    jobs = _jobs(run_snakemake("-n", "--configfile", str(changed), "--directory", str(tiny_run)).stdout)
+    assert any(rule == "finetune" and "training=rr-sparsemax," in wc for rule, wc in jobs)
+
+
+@pytest.mark.e2e
 def test_html_report_shows_every_plot(tiny_run):
     report = tiny_run / "report.html"
     run_snakemake("--configfile", str(TINY), "--directory", str(tiny_run), "--report", str(report))

@@ -19,6 +19,13 @@ log() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '[cluster_up %d.%
 
 [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
 
+# A Slurm or munge daemon running before the set-up belongs to someone else: leave it alone.
+for daemon in munged slurmctld slurmd slurmdbd; do
+  if pgrep -x "$daemon" >/dev/null; then
+    echo "$daemon is already running on this machine: not starting a test cluster beside it" >&2; exit 3
+  fi
+done
+
 # ---------------------------------------------------------------- install
 PKGS="munge slurm-wlm slurmctld slurmd slurm-client"
 need_install=0

@@ -165,9 +165,9 @@ def build_relative_embeddings(
     search_path: str = "",
 ) -> None:
     """F_s (one row per PLM token) and F_t (one per target word the pipeline reads, with
-    its neighbours: relrep.TargetRows) for one variant. With a numeric k the target words'
-    neighbours come from `search_path` (search_target_neighbours: one search for every
-    weighting), weighed here exactly as a search in this job would weigh them.
+    its neighbours: relrep.TargetRows) for one variant. `search_path` (numeric k, when
+    several builds share the search: search_target_neighbours): the target words'
+    neighbours found once, weighed here with the bits a search in this job would give.
 
     space plm: source similarities in the PLM embedding space, target ones in the target
     static space (the paper). static: source similarities in the English static space for
@@ -216,7 +216,7 @@ def build_relative_embeddings(
     # Target side: every target word is searched (stats over all), the words read are kept.
     read = np.load(words_path)
     target_queries, target_anchor_vectors = _target_search_space(anchor_list, target, space, alignment, english)
-    found = relrep.Search.load(search_path) if k != "all" else None
+    found = relrep.Search.load(search_path) if search_path else None  # else this job searches
     target_matrix, target_n, target_stats = stitch(
         target_queries, target_anchor_vectors, anchor_embeddings, desc="target words", keep=read, found=found
     )
@@ -325,7 +325,7 @@ def build_linear_map(
     solve = relrep.least_squares_map if linear_map == "ls" else relrep.procrustes_map
     mapping = solve(a_t, a_s)
     read = np.load(words_path)  # the whole product, then the rows read (see relrep.stitch's keep)
-    built = relrep.TargetRows(read, (np.asarray(target.matrix) @ mapping).astype(np.float32)[read])
+    built = relrep.TargetRows(read, (np.asarray(target.matrix) @ mapping).astype(np.float32, copy=False)[read])
     built.save(out_rows)
     held = anchors_lib.read_anchors(heldout_path)
     residual = float(np.linalg.norm(a_t @ mapping - a_s) / np.linalg.norm(a_s))
