@@ -4,8 +4,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 SNAKEMAKE := $(VENV)/bin/snakemake
 CORES ?= 2
+CONFIG ?= config/config.yaml
 
-.PHONY: setup demo test bench lint readme-findings
+.PHONY: setup demo test bench plan lint readme-findings
 
 setup: $(STAMP)
 
@@ -33,6 +34,10 @@ test: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# What a run will do (jobs, disk, fine-tuning hours) before it is started: make plan CONFIG=...
+plan: setup
+	$(PY) tools/plan.py $(CONFIG)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/snakefmt --check . && $(SNAKEMAKE) --lint

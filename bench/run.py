@@ -11,12 +11,19 @@ every ratio is the median of RUNS runs of both sides, printed with its spread (m
                  model (all-MiniLM-L6-v2 with BERT's [CLS] pooler head), data, batch, threads
   relrep_gpu:    the paper-scale build (2M words x 12k anchors x 300) with faiss-gpu; says
                  "not measured" where no GPU and faiss-gpu are present
+  paper_scale:   one language's chain at the paper's sizes through the pipeline's own stage
+                 functions and the paper config's settings, on inputs the bench generates
+                 (2.5M x 300 frequency-sorted .vec, a MUSE dictionary of ~12k anchors, a
+                 bert-base-shaped model, Taxi1500-format test TSVs): cache, anchors, the
+                 three RR weightings and LS, one evaluation per method; time, peak memory
+                 of every step (each in its own process) and disk per build
 """
 
 from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
+RECORD = OUT / "bench.json"
 sys.path.insert(0, str(ROOT / "workflow" / "lib"))
 
 N_WORDS, DIM = 200_000, 300
@@ -33,6 +41,20 @@ N_ANCHORS, K, PLM_DIM = 10_000, 50, 768
 RUNS = 3
 GPU_FULL = {"words": 2_000_000, "anchors": 12_000}  # the paper-scale build, GPU only
 FINETUNE = {"examples": 512, "batch_size": 32, "epochs": 2, "threads": 2, "max_length": 48}
+PAPER = {"words": 2_500_000, "pairs": 15_000, "plm_vocab": 28_996, "plm_dim": 768, "verses": 1_000, "labels": 6}
+PAPER_OUT = OUT / "paper_scale"
+PAPER_WEIGHTINGS = ("standard", "softmax", "sparsemax")
+
+
+def emit(line: str) -> None:
+    """Print a `BENCH name key=value ...` line and keep it in bench/out/bench.json (read by
+    tools/plan.py: the plan's estimates rest on this machine's measurements)."""
+    print(line, flush=True)
+    _, name, *pairs = line.split()
+    record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    record[name] = dict(pair.split("=", 1) for pair in pairs) | {"measured_on": time.strftime("%Y-%m-%d")}
+    OUT.mkdir(parents=True, exist_ok=True)
+    RECORD.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def rss_mb() -> float:
@@ -45,7 +67,9 @@ def peak_mb() -> float:
 
 
 def child(task: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", task], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, __file__, "--child", task], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"bench step {task} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -239,6 +263,231 @@ def _finetune_data():
     return texts, [int(i) for i in rng.integers(0, 13, len(texts))]
 
 
+# --------------------------------------------------------------------------- paper scale
+
+
+def _paper_config() -> dict:
+    """config/config.yaml with the schema's defaults filled, as Snakemake fills them."""
+    import yaml
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"))
+    return config
+
+
+def _paper_paths() -> dict[str, Path]:
+    names = {
+        "vec": "de.vec",
+        "muse": "en-de.txt",
+        "plm": "plm",
+        "model": "finetuned",
+        "raw_test": "deu_test.tsv",
+        "matrix": "vectors.npy",
+        "vocab": "vectors.vocab.txt",
+        "beyond": "vectors.beyond_top_n.txt",
+        "vec_stats": "vectors.stats.json",
+        "lexicon": "lexicon.tsv",
+        "lexicon_stats": "lexicon.stats.json",
+        "anchors": "main.tsv",
+        "heldout": "main.heldout.tsv",
+        "anchor_stats": "main.stats.json",
+        "table": "de.tsv",
+        "labels": "labels.json",
+        "words": "target_words.npy",
+        "words_stats": "target_words.json",
+        "candidates": "candidates.npy",
+    }
+    return {key: PAPER_OUT / name for key, name in names.items()}
+
+
+def _word(prefix: str, number: int) -> str:
+    """An alphabetic pseudo-word (the anchor filters and tokenizers expect letters)."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters += chr(97 + digit)
+        if not number:
+            return prefix + letters
+
+
+def child_paper_generate() -> dict:
+    """The paper-size inputs, deterministic: a frequency-sorted fastText .vec (text format),
+    a MUSE dictionary, a bert-base-shaped model (28,996 x 768 table, one layer) saved as a
+    fine-tuned classifier, and Taxi1500-format test verses over the vectors' words."""
+    import polars as pl
+    import torch
+    from mosecrot import train
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    started = time.perf_counter()
+    paths = _paper_paths()
+    PAPER_OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    n, block = PAPER["words"], 250_000
+    with open(paths["vec"], "wb") as out:
+        out.write(f"{n} {DIM}\n".encode())
+        for start in range(0, n, block):
+            rows = rng.standard_normal((min(block, n - start), DIM), dtype=np.float32)
+            frame = pl.DataFrame(rows, schema=[f"c{i}" for i in range(DIM)])
+            frame = frame.select(pl.Series("w", [_word("w", start + i) for i in range(len(rows))]), pl.all())
+            frame.write_csv(out, separator=" ", include_header=False, float_precision=4)
+    # English words are whole tokens of the model; MUSE-like: ~13.5k distinct target words
+    # among the 200k most frequent, some with a second translation.
+    english = [_word("e", i) for i in range(PAPER["plm_vocab"] - 5)]
+    targets = rng.choice(200_000, 13_500, replace=False)
+    targets = np.concatenate([targets, rng.choice(targets, PAPER["pairs"] - len(targets))])
+    pairs = [(english[rng.integers(0, len(english))], _word("w", t)) for t in targets]
+    paths["muse"].write_text("".join(f"{e} {t}\n" for e, t in pairs))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate([*specials, *english])}, do_lower_case=False)
+    config = BertConfig(vocab_size=PAPER["plm_vocab"], hidden_size=PAPER["plm_dim"], num_hidden_layers=1)
+    torch.manual_seed(0)
+    BertForMaskedLM(config).save_pretrained(paths["plm"])
+    tokenizer.save_pretrained(paths["plm"])
+    labels = [f"topic{i}" for i in range(PAPER["labels"])]
+    model, tok = train.load_classifier(paths["plm"], labels)
+    train.save_classifier(model, tok, labels, paths["model"])
+    (paths["model"] / "training.json").write_text("{}")
+    words = rng.zipf(1.2, (PAPER["verses"], 20)) % 200_000
+    verses = [" ".join(_word("w", w) for w in row) for row in words]
+    paths["raw_test"].write_text(
+        "verse\tlabel\n" + "".join(f"{v}\t{labels[i % len(labels)]}\n" for i, v in enumerate(verses))
+    )
+    return {"seconds": time.perf_counter() - started, "vec_gb": paths["vec"].stat().st_size / 1e9}
+
+
+def child_paper_cache() -> dict:
+    from mosecrot import stages
+
+    paths = _paper_paths()
+    base = rss_mb()
+    started = time.perf_counter()
+    stages.cache_vectors(
+        str(paths["vec"]), "vec", None, DIM, *(str(paths[k]) for k in ("matrix", "vocab", "beyond", "vec_stats"))
+    )
+    return {"seconds": time.perf_counter() - started, "peak_gb": peak_mb() / 1024, "base_gb": base / 1024}
+
+
+def child_paper_anchors() -> dict:
+    from mosecrot import plan, stages
+
+    config, paths = _paper_config(), _paper_paths()
+    started = time.perf_counter()
+    stages.read_lexicon(
+        [{"path": str(paths["muse"]), "format": "muse", "direction": "en-tgt", "kind": "local"}],
+        "de",
+        str(paths["lexicon"]),
+        str(paths["lexicon_stats"]),
+        str(paths["vocab"]),
+    )
+    stages.select_anchors(
+        str(paths["lexicon"]),
+        *(str(paths[k]) for k in ("matrix", "vocab", "beyond", "plm")),
+        "de",
+        plan.anchor_settings(config)["main"],
+        ["exact", "lower"],
+        *(str(paths[k]) for k in ("anchors", "heldout", "anchor_stats")),
+    )
+    spec = {
+        "kind": "table",
+        "files": {"test": str(paths["raw_test"])},
+        "text_column": "verse",
+        "label_column": "label",
+        "codes": {"de": {"code": "deu"}},
+    }
+    stages.prepare_dataset(spec, "taxi1500", "de", ["test"], str(paths["table"]))
+    paths["labels"].write_text(json.dumps([f"topic{i}" for i in range(PAPER["labels"])]))  # the model's labels
+    tokenization = plan.tokenization_settings(config["languages"]["de"]["vectors"])
+    stages.target_words(
+        [str(paths["table"])],
+        str(paths["lexicon"]),
+        str(paths["vocab"]),
+        tokenization,
+        *map(str, (paths["words"], paths["words_stats"])),
+    )
+    stages.lexicon_induction_candidates(str(paths["plm"]), str(paths["candidates"]))
+    stats = json.loads(paths["anchor_stats"].read_text())
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_gb": peak_mb() / 1024,
+        "anchors": stats["after_one_translation_per_target"],
+    }
+
+
+def _build_dir(method: str) -> Path:
+    return PAPER_OUT / "builds" / method
+
+
+def _relrep_settings(config: dict) -> dict:
+    keys = ("tau", "clip_negative", "special_token_rows", "backend", "fp16", "chunk_rows")
+    return {key: config["relrep"][key] for key in keys}
+
+
+def child_paper_search() -> dict:
+    """The target side's one search, shared by the three weightings (rule search_target_neighbours)."""
+    from mosecrot import stages
+
+    config, paths = _paper_config(), _paper_paths()
+    started = time.perf_counter()
+    stages.search_target_neighbours(
+        str(paths["anchors"]), str(paths["matrix"]), str(paths["vocab"]), str(config["relrep"]["k"]), "plm",
+        _relrep_settings(config), str(PAPER_OUT / "search.npz"),
+    )  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "peak_gb": peak_mb() / 1024}
+
+
+def child_paper_build(method: str) -> dict:
+    from mosecrot import stages
+
+    config, paths = _paper_config(), _paper_paths()
+    out = _build_dir(method)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    common = {k: str(paths[k]) for k in ("matrix", "vocab", "model")} | {"words_path": str(paths["words"])}
+    common["model"] = str(paths["plm"])
+    if method == "ls":
+        stages.build_linear_map(
+            str(paths["anchors"]), str(paths["heldout"]), **common, linear_map="ls",
+            out_rows=str(out / "target.npz"), out_diagnostics=str(out / "diagnostics.json"),
+            candidates_path=str(paths["candidates"]),
+        )  # fmt: skip
+    else:
+        stages.build_relative_embeddings(
+            str(paths["anchors"]), str(paths["heldout"]), **common, weighting=method.split("-")[1],
+            k=str(config["relrep"]["k"]), space="plm", settings=_relrep_settings(config),
+            out_source=str(out / "source.npy"), out_target=str(out / "target.npz"),
+            out_diagnostics=str(out / "diagnostics.json"), candidates_path=str(paths["candidates"]),
+            search_path=str(PAPER_OUT / "search.npz"),
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    disk = sum(f.stat().st_size for f in out.iterdir()) / 1e9
+    return {"seconds": seconds, "peak_gb": peak_mb() / 1024, "disk_gb": disk}
+
+
+def child_paper_evaluate(method: str) -> dict:
+    from mosecrot import plan, stages
+
+    config, paths = _paper_config(), _paper_paths()
+    out = _build_dir(method)
+    kind = "ls" if method == "ls" else "rr"
+    settings = {
+        "kind": kind,
+        "method": method,
+        "zero_shot": True,
+        "max_length": config["training"]["max_length"],
+        "tokenization": plan.tokenization_settings(config["languages"]["de"]["vectors"]),
+        "threads": 2,
+    }
+    started = time.perf_counter()
+    stages.evaluate(
+        str(paths["table"]), str(paths["labels"]), str(paths["model"]), str(out / "eval.json"), settings, 0,
+        vectors_matrix=str(paths["matrix"]), vectors_vocab=str(paths["vocab"]), plm=str(paths["plm"]),
+        target=str(out / "target.npz"), anchors_path=str(paths["anchors"]),
+    )  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "peak_gb": peak_mb() / 1024}
+
+
 def child_finetune_ours() -> dict:
     import torch
     from mosecrot import train
@@ -315,6 +564,15 @@ CHILDREN = {
     "numpy_relrep": child_numpy_relrep,
     "sgemm": child_sgemm,
     "relrep_gpu": child_relrep_gpu,
+    "paper_generate": child_paper_generate,
+    "paper_cache": child_paper_cache,
+    "paper_anchors": child_paper_anchors,
+    "paper_search": child_paper_search,
+    **{f"paper_build:{m}": (lambda m=m: child_paper_build(m)) for m in (*(f"rr-{w}" for w in PAPER_WEIGHTINGS), "ls")},
+    **{
+        f"paper_evaluate:{m}": (lambda m=m: child_paper_evaluate(m))
+        for m in (*(f"rr-{w}" for w in PAPER_WEIGHTINGS), "ls")
+    },
     "finetune_ours": child_finetune_ours,
     "finetune_trainer": child_finetune_trainer,
 }
@@ -364,12 +622,11 @@ def bench_vec_load() -> None:
         f"cached reload {median(cached, 'seconds') * 1000:.0f} ms; "
         f"peak memory {peak_ratio:.2f}x the matrix (target <= 2x)"
     )
-    print(
+    emit(
         f"BENCH vec_load ours_s={median(ours, 'seconds'):.3f} gensim_s={median(gensim, 'seconds'):.3f} "
         f"raw_read_s={median(raw, 'seconds'):.3f} speedup={speedup:.2f} speedup_spread={speedup_spread} "
         f"vs_raw_read={vs_raw:.2f} cached_s={median(cached, 'seconds'):.4f} peak_mem_ratio={peak_ratio:.2f} "
-        f"runs={RUNS}",
-        flush=True,
+        f"runs={RUNS}"
     )
 
 
@@ -402,13 +659,12 @@ def bench_relrep_build() -> None:
         f"target >= 5x; a build at 100 % of the peak would be {vs_numpy_at_peak:.1f}x); "
         f"peak memory {mem_ratio:.2f}x inputs+output"
     )
-    print(
+    emit(
         f"BENCH relrep_build ours_s={median(ours, 'seconds'):.3f} frac_sgemm_peak={frac:.3f} "
         f"frac_spread={min(fractions):.3f}-{max(fractions):.3f} vs_numpy={vs_numpy:.2f} "
         f"vs_numpy_spread={vs_numpy_spread} "
         f"search_frac={search_frac:.3f} gemm_frac={gemm_frac:.3f} "
-        f"vs_numpy_at_peak={vs_numpy_at_peak:.2f} peak_mem_ratio={mem_ratio:.2f} runs={RUNS}",
-        flush=True,
+        f"vs_numpy_at_peak={vs_numpy_at_peak:.2f} peak_mem_ratio={mem_ratio:.2f} runs={RUNS}"
     )
 
 
@@ -424,11 +680,10 @@ def bench_finetune() -> None:
         f"({spread(ours, 'examples_per_s')}), Trainer {median(trainer, 'examples_per_s'):.1f} ex/s "
         f"({spread(trainer, 'examples_per_s')}): {vs_trainer:.2f}x (runs {vs_spread}; target >= 1.0x)"
     )
-    print(
+    emit(
         f"BENCH finetune ours_ex_per_s={median(ours, 'examples_per_s'):.2f} "
         f"trainer_ex_per_s={median(trainer, 'examples_per_s'):.2f} vs_trainer={vs_trainer:.2f} "
-        f"vs_trainer_spread={vs_spread} runs={RUNS}",
-        flush=True,
+        f"vs_trainer_spread={vs_spread} runs={RUNS}"
     )
 
 
@@ -440,7 +695,7 @@ def bench_relrep_gpu() -> None:
             "relrep_gpu: no GPU with faiss-gpu here, not measured (on a GPU node: "
             ".venv/bin/pip install faiss-gpu==1.15.1, then bench/run.py relrep_gpu)"
         )
-        print("BENCH relrep_gpu measured=no reason=no_gpu", flush=True)
+        emit("BENCH relrep_gpu measured=no reason=no_gpu")
         return
     runs = repeated("relrep_gpu")
     print(
@@ -448,11 +703,49 @@ def bench_relrep_gpu() -> None:
         f"{runs[0]['gpu']}): {median(runs, 'seconds'):.2f} s ({spread(runs, 'seconds')}; target < 5 s), "
         f"faiss-gpu search alone {median(runs, 'search_only'):.2f} s"
     )
-    print(
+    emit(
         f"BENCH relrep_gpu measured=yes seconds={median(runs, 'seconds'):.3f} "
-        f"search_s={median(runs, 'search_only'):.3f} spread={spread(runs, 'seconds')} runs={RUNS}",
-        flush=True,
+        f"search_s={median(runs, 'search_only'):.3f} spread={spread(runs, 'seconds')} runs={RUNS}"
     )
+
+
+def bench_paper_scale() -> None:
+    """One run (the steps take minutes each); goals from the scale issue: disk per build
+    <= 0.8 GB, peak memory of any step <= 16 GB, the three RR weightings built in < 5 min."""
+    generated = child("paper_generate")
+    cache = child("paper_cache")
+    anchors = child("paper_anchors")
+    rr = [f"rr-{w}" for w in PAPER_WEIGHTINGS]
+    search = child("paper_search")
+    builds = {m: child(f"paper_build:{m}") for m in (*rr, "ls")}
+    evaluations = {m: child(f"paper_evaluate:{m}") for m in builds}
+    steps = [cache, anchors, search, *builds.values(), *evaluations.values()]
+    peak = max(step["peak_gb"] for step in steps)
+    build_s = search["seconds"] + sum(builds[m]["seconds"] for m in rr)
+    disk = max(build["disk_gb"] for build in builds.values())
+    eval_s = sum(e["seconds"] for e in evaluations.values())
+    words = json.loads(_paper_paths()["words_stats"].read_text())
+    print(
+        f"paper_scale ({PAPER['words']:,} x {DIM} .vec of {generated['vec_gb']:.1f} GB, "
+        f"{anchors['anchors']:,} anchors, {PAPER['plm_vocab']:,} x {PAPER['plm_dim']} model, "
+        f"{words['rows']:,} target words read): cache "
+        f"{cache['seconds']:.0f} s, anchors {anchors['seconds']:.0f} s, the shared search {search['seconds']:.0f} s, "
+        "RR builds "
+        + ", ".join(f"{m} {builds[m]['seconds']:.0f} s" for m in rr)
+        + f" (search and all three {build_s:.0f} s; target < 300 s), LS {builds['ls']['seconds']:.0f} s; "
+        f"evaluations {eval_s:.0f} s; "
+        f"peak memory {peak:.1f} GB (target <= 16: cache {cache['peak_gb']:.1f}, search {search['peak_gb']:.1f}, "
+        f"RR builds {max(builds[m]['peak_gb'] for m in rr):.1f}, LS {builds['ls']['peak_gb']:.1f}, "
+        f"evaluations {max(e['peak_gb'] for e in evaluations.values()):.1f}); "
+        f"disk per build {disk:.2f} GB (target <= 0.8)"
+    )
+    emit(
+        f"BENCH paper_scale cache_s={cache['seconds']:.1f} build_s={build_s:.1f} search_s={search['seconds']:.1f} "
+        f"eval_s={eval_s:.1f} "
+        f"peak_rss_gb={peak:.2f} disk_per_build_gb={disk:.3f} anchors={anchors['anchors']} "
+        f"words_read={words['rows']} ls_build_s={builds['ls']['seconds']:.1f}"
+    )
+    shutil.rmtree(PAPER_OUT, ignore_errors=True)  # ~10 GB of generated inputs
 
 
 BENCHES = {
@@ -460,6 +753,7 @@ BENCHES = {
     "relrep_build": bench_relrep_build,
     "finetune": bench_finetune,
     "relrep_gpu": bench_relrep_gpu,
+    "paper_scale": bench_paper_scale,
 }
 
 if __name__ == "__main__":
