@@ -247,10 +247,9 @@ def relrep_inputs(wildcards):
         inputs["alignment"] = alignment(wildcards.lang)
     key = (wildcards.lang, wildcards.k, wildcards.anchor_set, target_space(wildcards.space))
     if key in SHARED_SEARCHES:
-        # One search serves every weighting; recreated (the temporary file is gone) for one
-        # weighting's rebuild, it must not rebuild the others: its bits are the same, and
-        # what it depends on (anchors, vectors, settings) is theirs too.
-        inputs["search"] = ancient(
+        # One search serves every weighting (recreated for one weighting's rebuild, it
+        # rebuilds the others too).
+        inputs["search"] = (
             f"results/{RUN}/relrep/{wildcards.lang}/"
             f"search-k{wildcards.k}-{wildcards.anchor_set}-{target_space(wildcards.space)}.npz"
         )
@@ -344,13 +343,10 @@ def finetune_inputs(wildcards):
         "model": model_dir(model_role(method)),
     }
     if method.kind == "rr":
-        # F_s depends on the anchors, the PLM, the English static vectors (static, aligned)
-        # and the relrep settings (in training_params), never on the target words: the build
-        # that also writes the target rows reruns when a dataset is added, and rewrites F_s
-        # with the same bits, which must not retrain the model (ancient: its time is ignored).
-        inputs["embeddings"] = ancient(
-            f"{relrep_dir(wildcards.lang, method.relrep_variant)}/source.npy"
-        )
+        # What F_s is built from, named: the anchors, the PLM, the English static vectors
+        # (static, aligned) and the relrep settings (in training_params). Not read as
+        # ancient: Snakemake then also ignores a changed param when the build reruns.
+        inputs["embeddings"] = f"{relrep_dir(wildcards.lang, method.relrep_variant)}/source.npy"
         inputs["anchors"] = f"results/{RUN}/anchors/{wildcards.lang}/{method.anchor_set}.tsv"
         if method.space in ("static", "aligned"):
             inputs["english"] = vectors_cache(SRC)
