@@ -419,26 +419,21 @@ def _build_dir(method: str) -> Path:
     return PAPER_OUT / "builds" / method
 
 
-def _relrep_settings(config: dict) -> dict:
-    keys = ("tau", "clip_negative", "special_token_rows", "backend", "fp16", "chunk_rows")
-    return {key: config["relrep"][key] for key in keys}
-
-
 def child_paper_search() -> dict:
     """The target side's one search, shared by the three weightings (rule search_target_neighbours)."""
-    from mosecrot import stages
+    from mosecrot import plan, stages
 
     config, paths = _paper_config(), _paper_paths()
     started = time.perf_counter()
     stages.search_target_neighbours(
         str(paths["anchors"]), str(paths["matrix"]), str(paths["vocab"]), str(config["relrep"]["k"]), "plm",
-        _relrep_settings(config), str(PAPER_OUT / "search.npz"),
+        plan.relrep_build_settings(config), str(PAPER_OUT / "search.npz"),
     )  # fmt: skip
     return {"seconds": time.perf_counter() - started, "peak_gb": peak_mb() / 1024}
 
 
 def child_paper_build(method: str) -> dict:
-    from mosecrot import stages
+    from mosecrot import plan, stages
 
     config, paths = _paper_config(), _paper_paths()
     out = _build_dir(method)
@@ -455,7 +450,7 @@ def child_paper_build(method: str) -> dict:
     else:
         stages.build_relative_embeddings(
             str(paths["anchors"]), str(paths["heldout"]), **common, weighting=method.split("-")[1],
-            k=str(config["relrep"]["k"]), space="plm", settings=_relrep_settings(config),
+            k=str(config["relrep"]["k"]), space="plm", settings=plan.relrep_build_settings(config),
             out_source=str(out / "source.npy"), out_target=str(out / "target.npz"),
             out_diagnostics=str(out / "diagnostics.json"), candidates_path=str(paths["candidates"]),
             search_path=str(PAPER_OUT / "search.npz"),

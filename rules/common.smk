@@ -290,8 +290,7 @@ SHARED_SEARCHES = _shared_searches()
 
 
 def relrep_settings():
-    keys = ("tau", "clip_negative", "special_token_rows", "backend", "fp16", "chunk_rows")
-    return canonical({key: config["relrep"][key] for key in keys})
+    return canonical(plan.relrep_build_settings(config))
 
 
 def peer_inputs(wildcards):

@@ -158,6 +158,14 @@ def stitched_models(config: dict) -> list[tuple[str, str, str, int]]:
 CRAWL_VECTOR_PRESETS = ("fasttext-crawl-vec", "fasttext-crawl-bin", "fasttext-hf")
 
 
+RELREP_BUILD_KEYS = ("tau", "clip_negative", "special_token_rows", "backend", "fp16", "chunk_rows")
+
+
+def relrep_build_settings(config: dict) -> dict:
+    """The relrep settings a search and a build read (k and the weighting come per method)."""
+    return {key: config["relrep"][key] for key in RELREP_BUILD_KEYS}
+
+
 def tokenization_settings(source: dict) -> dict:
     """A vector source's tokenization with its preset resolved: 'auto' is fasttext-crawl for
     the Common Crawl vectors (cased, digits kept: the nds mirror is one), else fasttext-wiki.
