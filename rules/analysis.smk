@@ -53,6 +53,7 @@ rule aggregate:
         seeds=config["seeds"],
         default_k=DEFAULT_K,
         analysis=canonical(config["analysis"]),
+        codeswitch=canonical(config["codeswitch"]),
     script:
         "../workflow/scripts/aggregate.py"
 

@@ -60,6 +60,7 @@ wildcard_constraints:
     method=_alternatives(m for m in METHODS if m != "lr"),
     training=_alternatives({m.training for m in METHODS.values() if m.training}),
     category="vectors|lexicons",
+    split="anchors|disjoint",
 
 
 # --------------------------------------------------------------------------- sources
@@ -334,6 +335,34 @@ def _training_method(name):
     return METHODS.get(name) or plan.parse_method(name, DEFAULT_K)
 
 
+def target_rows_file(lang, method):
+    """The target rows a word-level method reads at test time (and switches in with -cs)."""
+    if method.kind == "rr":
+        return f"{relrep_dir(lang, method.relrep_variant)}/target.npz"
+    if method.kind in ("ls", "procrustes"):
+        return f"results/{RUN}/linear/{lang}/{method.kind}.npz"
+    if method.kind in ("wechsel", "focus"):
+        return f"results/{RUN}/peers/{lang}/{method.kind}.npz"
+    if method.kind == "dict":
+        return f"results/{RUN}/dictionary/{lang}/rows.npz"
+    raise ValueError(f"{method.name} reads no target rows")
+
+
+def codeswitch_pairs_file(lang, method):
+    split = "disjoint" if method.codeswitch_disjoint else "anchors"
+    return f"results/{RUN}/codeswitch/{lang}/{method.anchor_set}-{split}.tsv"
+
+
+def codeswitch_settings(method):
+    options = config["codeswitch"]
+    rate = options["rate"] if method.codeswitch_rate is None else method.codeswitch_rate
+    return {"rate": rate, "translation": options["translation"]}
+
+
+def target_casing(wildcards):
+    return ANCHOR_SETS[wildcards.get("anchor_set", "main")]["target_casing"]
+
+
 def finetune_inputs(wildcards):
     method = _training_method(wildcards.training)
     inputs = {
@@ -349,6 +378,11 @@ def finetune_inputs(wildcards):
         inputs["anchors"] = f"results/{RUN}/anchors/{wildcards.lang}/{method.anchor_set}.tsv"
         if method.space in ("static", "aligned"):
             inputs["english"] = vectors_cache(SRC)
+    if method.codeswitch:
+        # The English training sentences, the dictionary's switchable pairs and the
+        # method's own target rows: no target-language text (tests/test_codeswitch.py).
+        inputs["switch_pairs"] = codeswitch_pairs_file(wildcards.lang, method)
+        inputs["switch_rows"] = target_rows_file(wildcards.lang, method)
     return inputs
 
 
@@ -361,6 +395,8 @@ def training_params(wildcards):
     settings["pooling"] = model["pooling"]
     if method.kind == "rr":  # the settings F_s is built with: a change retrains (finetune_inputs)
         settings["stitching"] = relrep_settings()
+    if method.codeswitch:
+        settings["codeswitch"] = codeswitch_settings(method)
     return canonical(settings)
 
 
@@ -394,17 +430,14 @@ def evaluate_inputs(wildcards):
         inputs["plm"] = model_dir("source")
         if config["relrep"]["unknown_words"] == "subword" and vector_format(wildcards) == "bin":
             inputs["bin"] = raw_vectors(wildcards)
+        inputs["target"] = target_rows_file(lang, method)
     if method.kind == "rr":
         variant_dir = relrep_dir(lang, method.relrep_variant)
-        inputs["target"] = f"{variant_dir}/target.npz"
         inputs["source_rows"] = f"{variant_dir}/source.npy"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/{method.anchor_set}.tsv"
         inputs["diagnostics"] = f"{variant_dir}/diagnostics.json"
     if method.kind in ("ls", "procrustes"):
-        inputs["target"] = f"results/{RUN}/linear/{lang}/{method.kind}.npz"
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/main.tsv"
-    if method.kind in ("wechsel", "focus"):
-        inputs["target"] = f"results/{RUN}/peers/{lang}/{method.kind}.npz"
     return inputs
 
 
@@ -493,6 +526,8 @@ def diagnostics_files():
             files.add(f"results/{RUN}/linear/{lang}/{method.kind}.json")
         if method.kind in ("wechsel", "focus"):
             files.add(f"results/{RUN}/peers/{lang}/{method.kind}.json")
+        if method.kind == "dict":
+            files.add(f"results/{RUN}/dictionary/{lang}/diagnostics.json")
         if method.kind == "wechsel" or method.space == "aligned":
             files.add(f"results/{RUN}/aligned/{lang}/diagnostics.json")
     return sorted(files)

@@ -1,6 +1,7 @@
 # Stage 3: anchors, the target words every construction keeps rows for (the datasets' and
 # the dictionary's), relative embedding matrices (FAISS top-k), LS/Procrustes maps, the
-# static-space alignment and the peer methods' target rows (WECHSEL, FOCUS).
+# static-space alignment, the peer methods' target rows (WECHSEL, FOCUS), the
+# dictionary-only control's rows and the pairs code-switched fine-tuning switches.
 
 
 rule select_anchors:
@@ -170,3 +171,44 @@ rule build_peer_embeddings:
         settings=peer_settings,
     script:
         "../workflow/scripts/build_peer_embeddings.py"
+
+
+rule codeswitch_pairs:
+    input:
+        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
+        vectors=vectors_cache("{lang}"),
+        anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
+        heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",
+    output:
+        pairs=f"results/{RUN}/codeswitch/{{lang}}/{{anchor_set}}-{{split}}.tsv",
+        stats=f"results/{RUN}/codeswitch/{{lang}}/{{anchor_set}}-{{split}}.json",
+    log:
+        f"logs/{RUN}/codeswitch/{{lang}}/{{anchor_set}}-{{split}}.log",
+    priority: 10
+    conda:
+        "../envs/train.yaml"
+    params:
+        target_casing=target_casing,
+    script:
+        "../workflow/scripts/codeswitch_pairs.py"
+
+
+rule build_dictionary_rows:
+    input:
+        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
+        vectors=vectors_cache("{lang}"),
+        words=TARGET_WORDS,
+        model=model_dir("source"),
+        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+    output:
+        rows=f"results/{RUN}/dictionary/{{lang}}/rows.npz",
+        diagnostics=f"results/{RUN}/dictionary/{{lang}}/diagnostics.json",
+    log:
+        f"logs/{RUN}/dictionary/{{lang}}.log",
+    priority: 10
+    conda:
+        "../envs/train.yaml"
+    params:
+        target_casing=target_casing,
+    script:
+        "../workflow/scripts/build_dictionary_rows.py"

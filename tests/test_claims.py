@@ -277,3 +277,28 @@ def test_the_swap_cost_of_an_rr_method_reads_its_stitched_model_on_english(rng):
     assert row["stitched_english_f1"] == pytest.approx(stitched)
     assert row["stitching_cost"] == pytest.approx(row["reference_english_f1"] - stitched)
     assert row["swap_cost"] == pytest.approx(row["transfer_cost"] - row["multilingual_drop"])
+
+
+def test_code_switching_and_the_dictionary_control_have_their_claims():
+    methods = ["rr-standard", "rr-standard-cs", "wechsel", "wechsel-cs", "dict", "multilingual", "rr-softmax"]
+    claims = analysis.claim_list(methods, ["fr", "fi"], seen=["fr", "fi"])
+    texts = {c.text: c for c in claims}
+    assert texts["rr-standard-cs beats rr-standard"].group == "code-switched fine-tuning improves its base method"
+    assert "wechsel-cs beats wechsel" in texts
+    assert {"rr-standard beats dict", "rr-softmax beats dict"} <= set(texts)
+    assert "rr-standard-cs beats multilingual" in texts and "wechsel-cs beats multilingual" in texts
+    assert "dict beats multilingual" not in texts  # a control, not a stitched method
+    pairs = [(frozenset((c.better, c.worse)), lang) for c in claims for lang in c.languages]
+    assert len(pairs) == len(set(pairs))
+    # The sweep's one-seed points sit after their base method in every table.
+    assert analysis.method_order(methods + ["rr-standard-cs-r10", "rr-standard-cs-disjoint"]) == [
+        "multilingual",
+        "wechsel",
+        "wechsel-cs",
+        "dict",
+        "rr-standard",
+        "rr-standard-cs",
+        "rr-standard-cs-disjoint",
+        "rr-standard-cs-r10",
+        "rr-softmax",
+    ]

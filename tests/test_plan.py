@@ -40,3 +40,57 @@ def test_evaluation_jobs_and_sweeps():
     assert (
         plan.anchor_settings({"anchors": {"n": None}, "sweeps": {"anchors": [{"name": "r5", "n": 5}]}})["r5"]["n"] == 5
     )
+
+
+def test_code_switched_method_grammar():
+    rr = plan.parse_method("rr-softmax-aligned-cs-r50-disjoint-tuned", 50)
+    assert (rr.kind, rr.space, rr.tuned, rr.codeswitch, rr.codeswitch_rate, rr.codeswitch_disjoint) == (
+        "rr",
+        "aligned",
+        True,
+        True,
+        0.5,
+        True,
+    )
+    # Its own model (the switched rows are the aligned build's), for its language only.
+    assert rr.training == "rr-softmax-aligned-cs-r50-disjoint"
+    assert plan.training_language(rr, "fr") == "fr"
+    assert rr.base == "rr-softmax-aligned-tuned"
+    assert plan.parse_method("rr-softmax-aligned", 50).training == "rr-softmax-static"
+    wechsel = plan.parse_method("wechsel-cs", 50)
+    assert (wechsel.kind, wechsel.codeswitch, wechsel.codeswitch_rate, wechsel.training) == (
+        "wechsel",
+        True,
+        None,
+        "wechsel-cs",
+    )
+    assert plan.training_language(wechsel, "fi") == "fi" and plan.parse_method("wechsel", 50).training == "original"
+    assert plan.parse_method("dict", 50).training == "original"
+    for bad in ("multilingual-cs", "lr-cs", "rr-standard-tuned-cs", "ls-cs-r101", "ls-cs-r"):
+        with pytest.raises(ValueError):
+            plan.parse_method(bad, 50)
+
+
+def test_code_switching_sweep_trains_no_model_twice():
+    config = {
+        "datasets": {"d": {"languages": ["fr", "fi"]}},
+        "methods": ["rr-standard", "rr-standard-cs", "multilingual"],
+        "seeds": [0, 1],
+        "codeswitch": {"rate": 0.3},
+        "sweeps": {"weighting": "standard", "languages": ["fr"], "seeds": [0], "codeswitch_rates": [0, 10, 30, 50],
+                   "codeswitch_disjoint": True},
+    }  # fmt: skip
+    jobs = plan.evaluation_jobs(config)
+    fr = {(m, s) for d, lang, m, s in jobs if lang == "fr"}
+    assert {m for m, _ in fr} == {
+        "rr-standard",
+        "rr-standard-cs",
+        "multilingual",
+        "rr-standard-cs-r10",
+        "rr-standard-cs-r50",
+        "rr-standard-cs-disjoint",
+    }
+    assert ("rr-standard-cs-r10", 1) not in fr and ("rr-standard-cs", 1) in fr  # sweep points: sweep seeds
+    assert not [m for d, lang, m, s in jobs if lang == "fi" and "-r" in m]
+    models = plan.stitched_models(config)
+    assert ("d", "fr", "rr-standard-cs-r50", 0) in models and ("d", "fr", "rr-standard-cs", 1) in models

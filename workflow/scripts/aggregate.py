@@ -22,4 +22,5 @@ run_rule(
     default_k=snakemake.params.default_k,
     settings=snakemake.params.analysis,
     out=dict(snakemake.output.items()),
+    codeswitch=snakemake.params.codeswitch,
 )

@@ -19,4 +19,6 @@ run_rule(
     seed=int(snakemake.wildcards.seed),
     embeddings=snakemake.input.get("embeddings", ""),
     resume=snakemake.output[0].rstrip("/") + ".resume.pt",
+    switch_pairs=snakemake.input.get("switch_pairs", ""),
+    switch_rows=snakemake.input.get("switch_rows", ""),
 )

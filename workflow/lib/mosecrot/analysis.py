@@ -39,13 +39,15 @@ MAIN_ORDER = [
     "procrustes",
     "wechsel",
     "focus",
+    "dict",
     "no-swap",
     "rr-standard",
     "rr-softmax",
     "rr-sparsemax",
 ]
 # Zero-shot methods that put static-vector rows into the model (no-swap reads raw text).
-NOT_STITCHED = ("multilingual", "no-swap", "lr", "original")
+# The dictionary-only control (dict) reads no static vector: a control, not a stitched method.
+NOT_STITCHED = ("multilingual", "no-swap", "lr", "original", "dict", "dict-cs")
 # Peers evaluated without a step they were published with.
 PUBLISHED_WITH = {
     "wechsel": " (zero-shot, without the continued pre-training it was published with)",
@@ -86,6 +88,8 @@ def load_evaluations(paths: list[str], key: Callable[[dict], str] | None = None)
     for path in paths:
         result = read_json(path)
         training = result.get("training") or {}
+        switching = training.get("codeswitch") or {}
+        switched = [row["codeswitched"] for row in training.get("curve") or [] if "codeswitched" in row]
         method = key(result) if key else result["method"]
         where = (result["dataset"], result["language"])
         if where in gold and gold[where] != result["gold"]:
@@ -112,6 +116,14 @@ def load_evaluations(paths: list[str], key: Callable[[dict], str] | None = None)
                 "selected_epoch": training.get("selected_epoch"),
                 "tuned_anchors_changed": (result.get("tuned_anchor_rows") or {}).get("changed_by_finetuning"),
                 "tuned_anchor_tokens": (result.get("tuned_anchor_rows") or {}).get("anchor_tokens"),
+                "codeswitch_rate": switching.get("rate"),
+                "codeswitch_english_words": switching.get("switchable_english_words"),
+                "codeswitch_training_words": switching.get("switchable_words_in_training_data"),
+                "codeswitch_switched_share": (
+                    sum(e["switched"] for e in switched) / max(sum(e["words"] for e in switched), 1)
+                    if switched
+                    else None
+                ),
             }
         )
         if training.get("curve"):
@@ -162,8 +174,16 @@ def summarize(evaluations: Evaluations, resamples: int, seed: int) -> pd.DataFra
 
 
 def method_order(methods) -> list[str]:
-    known = [m for m in MAIN_ORDER if m in methods]
-    return known + sorted(m for m in methods if m not in known)
+    """MAIN_ORDER, then the rest sorted; a code-switched method right after its base."""
+    from mosecrot.plan import codeswitch_base
+
+    methods = set(methods)
+    bases = [m for m in methods if codeswitch_base(m) == m or codeswitch_base(m) not in methods]
+    known = [m for m in MAIN_ORDER if m in bases]
+    ordered = []
+    for base in known + sorted(m for m in bases if m not in known):
+        ordered += [base] + sorted(m for m in methods if m != base and codeswitch_base(m) == base)
+    return ordered
 
 
 def paper_table(
@@ -297,6 +317,21 @@ def claim_list(methods: list[str], languages: list[str], seen: list[str]) -> lis
             Claim(f"FOCUS beats {rr}", "focus", rr, every, "FOCUS beats RR"),
             Claim(f"{rr}-aligned beats {rr}", f"{rr}-aligned", rr, every, "aligned similarity spaces improve RR"),
         ]
+    for weighting in WEIGHTINGS:
+        rr = f"rr-{weighting}"
+        candidates.append(
+            Claim(
+                f"{rr} beats dict", rr, "dict", every, "RR beats the dictionary-only control (what static vectors add)"
+            )
+        )
+    for method in method_order(present):
+        if method.endswith("-cs"):  # the configured rate; the -r/-disjoint ablations are one-seed
+            base = method.removesuffix("-cs")
+            candidates.append(
+                Claim(
+                    f"{method} beats {base}", method, base, every, "code-switched fine-tuning improves its base method"
+                )
+            )
     stitched = [m for m in method_order(present) if m not in NOT_STITCHED]
     for baseline, group in (
         ("multilingual", "a stitched method beats the multilingual baseline"),
@@ -491,7 +526,7 @@ def transfer_costs(
         method = plan.parse_method(name, default_k)
         reference_name = "multilingual" if method.kind == "multilingual" else "original"
         reference = evaluations.predictions(dataset, source, reference_name)
-        if method.kind == "rr":
+        if method.kind == "rr" or method.codeswitch:  # its own model, trained for this language
             stitched = english.predictions(dataset, source, f"{lang}/{method.training}")
         else:
             stitched = reference  # the model keeps its own embeddings on English
@@ -770,6 +805,34 @@ def tuned_variants(evaluations: Evaluations) -> list[str]:
     return lines
 
 
+def codeswitch_markdown(per_seed: pd.DataFrame) -> list[str]:
+    """What code-switched fine-tuning switched, per language and -cs method (the counts
+    every result records)."""
+    if "codeswitch_rate" not in per_seed or per_seed["codeswitch_rate"].isna().all():
+        return []
+    part = per_seed[per_seed["codeswitch_rate"].notna()]
+    lines = [
+        "## What code-switching switched",
+        "",
+        "Per -cs method: the rate r, the English dictionary words it may switch (after the held-out words, and "
+        "for -disjoint the anchor words, left), the distinct words of the English training sentences among "
+        "them, and the share of all training word occurrences switched (mean over epochs and seeds).",
+        "",
+        "| dataset | language | method | r | switchable dictionary words | switchable training words "
+        "| occurrences switched | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (dataset, lang, method), rows in part.groupby(["dataset", "language", "method"]):
+        first = rows.iloc[0]
+        lines.append(
+            f"| {dataset} | {lang} | {method} | {first['codeswitch_rate']:g} "
+            f"| {int(first['codeswitch_english_words'])} | {int(first['codeswitch_training_words'])} "
+            f"| {rows['codeswitch_switched_share'].mean():.1%} "
+            f"| {len(rows)} |"
+        )
+    return lines + [""]
+
+
 def findings_markdown(
     run: str,
     paragraph: str,
@@ -781,6 +844,7 @@ def findings_markdown(
     english: pd.DataFrame,
     tuned: list[str] = (),
     alignment: list[str] = (),
+    codeswitch: list[str] = (),
 ) -> str:
     lines = [
         f"# Results of run `{run}`",
@@ -802,6 +866,7 @@ def findings_markdown(
             text = ", ".join(f"{r.method} {r.macro_f1_mean:.3f} ± {r.macro_f1_sd:.3f}" for r in reference.itertuples())
             lines += [f"English test set (in-language reference): {text}.", ""]
     lines += ["## The paper's claims, tested", "", claims_md, "## Where the loss comes from", "", costs_md]
+    lines += list(codeswitch)
     if tuned:
         lines += ["## What -tuned can change here", "", *tuned, ""]
     lines += list(alignment)
@@ -833,7 +898,7 @@ def _diagnostics_table(diagnostics: dict[str, dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (lang, name), d in sorted(diagnostics.items()):
-        bli = d.get("lexicon_induction", {})
+        bli = d.get("lexicon_induction") or {}
         effective = (d.get("target") or {}).get("mean_effective_k")
         anchors = d.get("anchors", d.get("pairs_used"))
         distinct = d.get("distinct_english_anchors")

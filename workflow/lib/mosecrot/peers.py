@@ -113,3 +113,19 @@ def focus_rows(
         rows[~copied] = mixed
         stats["mix"] = mix_stats
     return rows, stats
+
+
+def dictionary_rows(
+    read: np.ndarray, translations: dict[int, list[list[int]]], embeddings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dictionary-only control (bilingual-dictionary initialisation in the embedding-
+    transfer literature): a target word's row is the mean, over its English translations,
+    of the mean PLM row of each translation's tokens. `read`: the vocabulary rows wanted;
+    `translations`: vocabulary row -> token ids of each translation. Returns (vocabulary
+    rows that have a translation, ascending; their rows): the others are unknown words."""
+    kept = [int(row) for row in np.sort(read) if any(translations.get(int(row), []))]
+    out = np.zeros((len(kept), embeddings.shape[1]), dtype=np.float32)
+    for i, row in enumerate(kept):
+        means = [embeddings[ids].mean(axis=0) for ids in translations[row] if ids]
+        out[i] = np.mean(means, axis=0)
+    return np.array(kept, dtype=np.int64), out

@@ -12,14 +12,20 @@ from dataclasses import dataclass
 SOURCE_LANG = "en"
 _RR = re.compile(
     r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+))?"
-    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<tuned>-tuned)?$"
+    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?)?"
+    r"(?P<tuned>-tuned)?$"
 )
-FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "multilingual", "lr", "no-swap", "original")
+FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "dict", "multilingual", "lr", "no-swap", "original")
 ZERO_SHOT = {"lr": False, "original": False}
 # Methods that evaluate the English model fine-tuned with its original embeddings.
-ORIGINAL_MODEL = ("ls", "procrustes", "wechsel", "focus", "no-swap", "original")
+ORIGINAL_MODEL = ("ls", "procrustes", "wechsel", "focus", "dict", "no-swap", "original")
 # Methods that swap the embedding layer for target-word rows (the rest read raw text).
-WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus")
+WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus", "dict")
+# Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint]) applies to every word-level
+# method: training switches English words for the rows the method gives their translations.
+_CODESWITCH = re.compile(
+    r"^(?P<base>" + "|".join(WORD_LEVEL[1:]) + r")(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?)$"
+)
 
 
 class ConfigError(ValueError):
@@ -36,6 +42,9 @@ class Method:
     frozen: bool = False
     space: str = "plm"  # plm, static, aligned
     tuned: bool = False
+    codeswitch: bool = False
+    codeswitch_rate: float | None = None  # None: codeswitch.rate of the config
+    codeswitch_disjoint: bool = False  # switch only pairs that share no word with an anchor
 
     @property
     def zero_shot(self) -> bool:
@@ -44,9 +53,13 @@ class Method:
     @property
     def training(self) -> str | None:
         """Name of the fine-tuned model this method evaluates (None: no PLM). The aligned
-        variant shares F_s, hence its model, with the static one."""
+        variant shares F_s, hence its model, with the static one, unless it is code-switched
+        (the switched rows are its own target rows)."""
         if self.kind == "rr":
-            return self.name.removesuffix("-tuned").replace("-aligned", "-static")
+            name = self.name.removesuffix("-tuned")
+            return name if self.codeswitch else name.replace("-aligned", "-static")
+        if self.codeswitch:
+            return self.name
         if self.kind in ORIGINAL_MODEL:
             return "original"
         if self.kind == "multilingual":
@@ -60,13 +73,35 @@ class Method:
         return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space}"
 
     @property
+    def base(self) -> str:
+        """The method without code-switching (itself when not code-switched)."""
+        return codeswitch_base(self.name)
+
+    @property
     def needs_english_vectors(self) -> bool:
         return self.space in ("static", "aligned") or self.kind == "wechsel"
+
+
+def codeswitch_base(name: str) -> str:
+    """A method name without its code-switching suffix (the name itself when it has none)."""
+    return re.sub(r"-cs(-r\d+)?(-disjoint)?(?=-tuned$|$)", "", name)
+
+
+def _codeswitch_fields(match: re.Match) -> dict:
+    if not match["cs"]:
+        return {}
+    rate = int(match["cs_rate"]) / 100 if match["cs_rate"] is not None else None
+    if rate is not None and rate > 1:
+        raise ValueError(f"code-switching rate -r{match['cs_rate']} is over 100 %")
+    return {"codeswitch": True, "codeswitch_rate": rate, "codeswitch_disjoint": bool(match["cs_disjoint"])}
 
 
 def parse_method(name: str, default_k: int | str) -> Method:
     if name in FIXED_METHODS:
         return Method(name=name, kind=name)
+    switched = _CODESWITCH.match(name)
+    if switched is not None:
+        return Method(name=name, kind=switched["base"], **_codeswitch_fields(switched))
     match = _RR.match(name)
     if match is None:
         raise ValueError(f"unknown method {name!r}: see 'methods' in config/README.md")
@@ -79,12 +114,14 @@ def parse_method(name: str, default_k: int | str) -> Method:
         frozen=bool(match["frozen"]),
         space=(match["space"] or "-plm")[1:],
         tuned=bool(match["tuned"]),
+        **_codeswitch_fields(match),
     )
 
 
 def training_language(method: Method, lang: str) -> str:
-    """rr models depend on the target language's anchors; the others are English-only."""
-    return lang if method.kind == "rr" else SOURCE_LANG
+    """rr models depend on the target language's anchors, code-switched ones on its rows;
+    the others are English-only."""
+    return lang if method.kind == "rr" or method.codeswitch else SOURCE_LANG
 
 
 def sweep_methods(config: dict) -> list[str]:
@@ -92,6 +129,14 @@ def sweep_methods(config: dict) -> list[str]:
     weighting = sweeps.get("weighting", "standard")
     names = [f"rr-{weighting}-k{k}" for k in sweeps.get("k", [])]
     names += [f"rr-{weighting}-a{entry['name']}" for entry in sweeps.get("anchors", [])]
+    default_rate = round(100 * config.get("codeswitch", {}).get("rate", 0.3))
+    for percent in sweeps.get("codeswitch_rates", []):
+        # r = 0 is the base method itself (same batches, same numbers: tests/test_codeswitch.py),
+        # and the configured rate is the plain -cs method: no model is trained twice.
+        suffix = "" if percent == 0 else "-cs" if percent == default_rate else f"-cs-r{percent}"
+        names.append(f"rr-{weighting}{suffix}")
+    if sweeps.get("codeswitch_disjoint"):
+        names.append(f"rr-{weighting}-cs-disjoint")
     return names
 
 
@@ -143,14 +188,14 @@ def all_method_names(config: dict) -> list[str]:
 
 def stitched_models(config: dict) -> list[tuple[str, str, str, int]]:
     """(dataset, training language, training name, seed) of every model fine-tuned with a
-    stitched embedding layer (the rr variants): each is also evaluated on the English test
+    stitched or code-switched embedding layer (the rr and -cs variants): each is also evaluated on the English test
     set with that layer. (The original and multilingual models are evaluated on English by
     the reference jobs of evaluation_jobs.)"""
     default_k = config.get("relrep", {}).get("k", 50)
     models = []
     for dataset, lang, name, seed in evaluation_jobs(config):
         method = parse_method(name, default_k)
-        if method.kind == "rr":
+        if method.kind == "rr" or method.codeswitch:
             models.append((dataset, training_language(method, lang), method.training, seed))
     return list(dict.fromkeys(models))
 

@@ -293,10 +293,12 @@ class _CompactEmbeddings:
     the used rows and writing them back gives the same numbers as training the full
     table, without updating ~10M untouched parameters every step."""
 
-    def __init__(self, model, token_lists: list[list[list[int]]], pad_id: int):
+    def __init__(self, model, token_lists: list[list[list[int]]], pad_id: int, more_ids: set[int] = frozenset()):
         self.model = model
         self.full = model.get_input_embeddings()
-        used = sorted({i for tokens in token_lists for ids in tokens for i in ids} | {pad_id})
+        self.rows = self.full.weight.shape[0]
+        ids = {i for tokens in token_lists for ids in tokens for i in ids} | {pad_id} | set(more_ids)
+        used = sorted(i for i in ids if i < self.rows)  # ids beyond the table: frozen extra rows
         self.used = torch.tensor(used, dtype=torch.long)
         self.compact_id = {token: row for row, token in enumerate(used)}
         # from_pretrained draws no random init: the RNG stream (dropout) stays the full table's.
@@ -304,13 +306,37 @@ class _CompactEmbeddings:
         model.set_input_embeddings(compact)
 
     def remap(self, tokens: list[list[int]]) -> list[list[int]]:
-        return [[self.compact_id[i] for i in ids] for ids in tokens]
+        """Table ids to compact rows; the frozen extra rows (ids >= the table's rows) follow them."""
+        shift = len(self.compact_id) - self.rows
+        return [[self.compact_id[i] if i < self.rows else i + shift for i in ids] for ids in tokens]
 
     def restore(self) -> None:
         """Write the trained rows back into the full table and put it back in the model."""
         with torch.no_grad():
             self.full.weight[self.used.to(self.full.weight.device)] = self.model.get_input_embeddings().weight
         self.model.set_input_embeddings(self.full)
+
+
+class SwitchedEmbedding(torch.nn.Module):
+    """The input embedding table followed by frozen extra rows: id n + j reads extra row j
+    (code-switching's target rows, used at test time as built). A buffer, not a parameter:
+    the optimiser never sees them, and no checkpoint stores them (the model saved is the
+    plain table)."""
+
+    def __init__(self, table: torch.nn.Embedding, extra_rows: np.ndarray):
+        super().__init__()
+        self.table = table
+        rows = torch.from_numpy(np.ascontiguousarray(extra_rows, dtype=np.float32)).to(table.weight.device)
+        self.register_buffer("extra", rows, persistent=False)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        n = self.table.weight.shape[0]
+        inside = ids < n
+        own = self.table(torch.where(inside, ids, 0))
+        if bool(inside.all()):
+            return own
+        extra = torch.nn.functional.embedding(torch.where(inside, 0, ids - n), self.extra)
+        return torch.where(inside.unsqueeze(-1), own, extra)
 
 
 def _batches(lengths: list[int], settings: TrainSettings, rng: np.random.Generator) -> list[np.ndarray]:
@@ -365,12 +391,18 @@ def finetune(
     settings: TrainSettings,
     resume_path: str | Path | None = None,
     on_epoch_end: Callable[[int], None] | None = None,
+    switcher=None,
 ) -> tuple[dict, list[dict]]:
     """Train; return (state dict of the selected epoch, training curve).
 
     With `resume_path`, the state after every epoch is saved there (atomically), and a
     run that finds it continues after that epoch: the numbers equal those of a run that
-    was never interrupted (model, optimiser, schedule and every RNG are restored)."""
+    was never interrupted (model, optimiser, schedule and every RNG are restored).
+
+    With a `switcher` (codeswitch.Switcher over the same training sentences), every epoch
+    trains on its code-switched ids instead of `train_ids`: the extra target rows sit
+    frozen after the embedding table (SwitchedEmbedding) and leave with it. Its draws have
+    their own generator, so at rate 0 the run is the plain run, number for number."""
     from transformers import get_linear_schedule_with_warmup
 
     seed_everything(settings.seed)
@@ -378,11 +410,19 @@ def finetune(
     if settings.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     compact = None
+    remap = list
     if COMPACT_EMBEDDINGS and not settings.freeze_embeddings and settings.weight_decay == 0:
-        compact = _CompactEmbeddings(model, [train_ids, dev_ids], pad_id)
+        more = switcher.token_ids() if switcher is not None else set()
+        compact = _CompactEmbeddings(model, [train_ids, dev_ids], pad_id, more)
+        remap = compact.remap
         train_ids, dev_ids, pad = compact.remap(train_ids), compact.remap(dev_ids), compact.compact_id[pad_id]
     else:
         pad = pad_id
+    if switcher is not None:
+        table = model.get_input_embeddings()
+        if switcher.base_rows != (compact.rows if compact is not None else table.weight.shape[0]):
+            raise ValueError(f"the switcher's extra ids start at {switcher.base_rows}, not after the table")
+        model.set_input_embeddings(SwitchedEmbedding(table, switcher.table.rows))
     parameters = [p for p in model.parameters() if p.requires_grad]
     # The fused kernel: one pass over all parameters per step instead of a Python loop.
     optimizer = torch.optim.AdamW(
@@ -395,6 +435,8 @@ def finetune(
     curve: list[dict] = []
     best_state, best_key, first_epoch = None, None, 1
     fingerprint = {**asdict(settings), "train_examples": len(train_ids), "dev_examples": len(dev_ids)}
+    if switcher is not None:
+        fingerprint["codeswitch"] = switcher.record()
     if resume_path is not None and Path(resume_path).exists():
         saved = torch.load(resume_path, weights_only=False)
         if saved["fingerprint"] == fingerprint:
@@ -415,6 +457,11 @@ def finetune(
             break
         model.train()
         started = last_log = time.time()
+        switched = None
+        if switcher is not None:
+            epoch_ids, switched = switcher.epoch(epoch)
+            train_ids = remap(epoch_ids)
+            lengths = [len(ids) for ids in train_ids]
         total_loss, batches = 0.0, _batches(lengths, settings, order_rng)
         optimizer.zero_grad()
         for step, index in enumerate(batches, start=1):
@@ -440,6 +487,8 @@ def finetune(
             "dev_loss": dev_loss,
             "seconds": round(time.time() - started, 2),
         }
+        if switched is not None:
+            row["codeswitched"] = switched
         curve.append(row)
         log.info(
             "epoch %d/%d loss %.4f dev macro-F1 %.4f dev loss %.4f",
@@ -456,6 +505,8 @@ def finetune(
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     model.load_state_dict(best_state)
+    if switcher is not None:
+        model.set_input_embeddings(model.get_input_embeddings().table)
     if compact is not None:
         compact.restore()
     return copy.deepcopy(model.state_dict()), curve

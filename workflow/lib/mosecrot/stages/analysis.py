@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from mosecrot import plan
 from mosecrot.io import read_json, write_text
 
 log = logging.getLogger(__name__)
@@ -16,13 +17,18 @@ log = logging.getLogger(__name__)
 def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict]:
     """(language, construction) -> diagnostics, for every relative build
     (relrep/<lang>/<variant>/diagnostics.json), linear map (linear/<lang>/<map>.json), static
-    alignment (aligned/<lang>/diagnostics.json) and peer method (peers/<lang>/<peer>.json)."""
+    alignment (aligned/<lang>/diagnostics.json), peer method (peers/<lang>/<peer>.json) and
+    the dictionary-only rows (dictionary/<lang>/diagnostics.json)."""
     found = {}
     for path in map(Path, files):
         stage, lang = (
             (path.parts[-4], path.parts[-3]) if path.parts[-4] == "relrep" else (path.parts[-3], path.parts[-2])
         )
-        name = {"relrep": f"rr {path.parent.name}", "aligned": "static alignment"}.get(stage, path.stem)
+        name = {
+            "relrep": f"rr {path.parent.name}",
+            "aligned": "static alignment",
+            "dictionary": "dictionary-only rows",
+        }.get(stage, path.stem)
         found[(lang, name)] = read_json(path)
     return found
 
@@ -35,13 +41,24 @@ def _main_diagnostics(files: list[str], weighting: str, default_k) -> dict[str, 
     return {diagnostics["language"]: diagnostics for diagnostics in chosen}
 
 
-def _sweep_rows(sweeps: dict, default_k, kind: str) -> dict[str, str]:
+def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = None) -> dict[str, str]:
     weighting = sweeps.get("weighting", "standard")
+    rate = {"codeswitch": codeswitch or {}}
     base = f"rr-{weighting}"
     if kind == "k":
         rows = {f"k={k}": f"{base}-k{k}" for k in sweeps.get("k", [])}
         rows.setdefault(f"k={default_k}", base)
         return dict(sorted(rows.items(), key=lambda item: (item[0] == "k=all", _k_number(item[0]))))
+    if kind == "codeswitch":
+        rows = {}
+        for percent in sorted(sweeps.get("codeswitch_rates", [])):
+            name = plan.sweep_methods({"sweeps": {"weighting": weighting, "codeswitch_rates": [percent]}, **rate})
+            rows[f"r={percent / 100:g}" + (" (no switching)" if percent == 0 else "")] = name[0]
+        if sweeps.get("codeswitch_disjoint"):
+            rows[f"r={rate['codeswitch'].get('rate', 0.3):g}, pairs disjoint from the anchors"] = (
+                f"rr-{weighting}-cs-disjoint"
+            )
+        return rows
     rows = {entry["name"]: f"{base}-a{entry['name']}" for entry in sweeps.get("anchors", [])}
     return {"all (main)": base, **rows}
 
@@ -63,6 +80,7 @@ def aggregate(
     default_k,
     settings: dict,
     out: dict[str, str],
+    codeswitch: dict | None = None,
 ) -> None:
     """Tables (with intervals), the claims tested, the stitching/transfer split and the
     findings README of a run."""
@@ -87,8 +105,12 @@ def aggregate(
         main_tables[dataset] = text
         claims = analysis.claim_list(methods, languages, seen_languages)
         claim_rows += analysis.test_claims(evaluations, dataset, claims, resamples, seed, default_k)
-        for kind, title in (("k", "Top-k sweep (paper Table 3)"), ("anchors", "Anchor subsets (paper Table 4)")):
-            rows = _sweep_rows(sweeps, default_k, kind)
+        for kind, title in (
+            ("k", "Top-k sweep (paper Table 3)"),
+            ("anchors", "Anchor subsets (paper Table 4)"),
+            ("codeswitch", "Code-switching rate r (-cs)"),
+        ):
+            rows = _sweep_rows(sweeps, default_k, kind, codeswitch)
             if len(rows) > 1:
                 part = analysis.sweep_summary(evaluations, rows, sweep_seeds, resamples, seed)
                 table = analysis.sweep_table(part, dataset, rows, sweeps.get("languages"))[1]
@@ -118,6 +140,7 @@ def aggregate(
         english.per_seed,
         analysis.tuned_variants(evaluations),
         analysis.alignment_markdown(points, rho),
+        analysis.codeswitch_markdown(evaluations.per_seed),
     )
     if sweep_text:
         readme += "\n" + "\n".join(sweep_text)

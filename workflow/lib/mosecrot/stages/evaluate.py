@@ -56,8 +56,11 @@ def evaluate(
         tokenization = transfer.Tokenization.from_config(settings.get("tokenization"))
         word_lists = [tokenization.split(text) for text in texts]
         positions = _word_positions(word_lists, vectors_vocab)
-        rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         built = relrep.TargetRows.load(target)
+        if kind == "dict":  # words without a dictionary translation have no row: unknown
+            has = set(built.vocab_rows.tolist())
+            positions = {word: row for word, row in positions.items() if row in has}
+        rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         if kind == "rr" and settings.get("tuned"):
             word_rows, extra["tuned_anchor_rows"] = _tuned_target_rows(
                 built.neighbours_at(rows, target), anchors_path, source_rows, plm, classifier.table
@@ -84,7 +87,16 @@ def evaluate(
     gold = test["label"].tolist()
     report = classification_report(gold, predicted, labels)
     training_info = read_json(Path(model) / "training.json")
-    kept = ("selected_epoch", "dev_macro_f1", "dev_loss", "embedding_drift", "seconds", "pooling", "curve")
+    kept = (
+        "selected_epoch",
+        "dev_macro_f1",
+        "dev_loss",
+        "embedding_drift",
+        "seconds",
+        "pooling",
+        "codeswitch",
+        "curve",
+    )
     result = {
         "dataset": Path(table).parent.name,
         "language": Path(table).stem,

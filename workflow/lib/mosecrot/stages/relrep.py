@@ -466,3 +466,90 @@ def build_peer_embeddings(
         },
     )
     log.info("built %s rows for %d target words in %.1f s", peer, len(rows), time.time() - started)
+
+
+# --------------------------------------------------------------------------- code-switching and the dictionary control
+
+
+def codeswitch_pairs(
+    lexicon_path: str,
+    vocab: str,
+    anchors_path: str,
+    heldout_path: str,
+    split: str,
+    target_casing: list[str],
+    out_pairs: str,
+    out_stats: str,
+) -> None:
+    """The dictionary pairs code-switching may switch: every pair whose words are not held
+    out (split 'anchors': anchor pairs allowed), or also none sharing a word with an anchor
+    (split 'disjoint')."""
+    from mosecrot import codeswitch
+
+    if split not in ("anchors", "disjoint"):
+        raise PipelineInputError(f"code-switching split {split!r}: use anchors or disjoint")
+    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    anchor_list = anchors_lib.read_anchors(anchors_path)
+    pairs, stats = codeswitch.switch_pairs(
+        lexicon.read_lexicon_tsv(Path(lexicon_path)),
+        index,
+        target_casing,
+        anchors_lib.read_anchors(heldout_path),
+        anchor_list if split == "disjoint" else None,
+    )
+    if not pairs:
+        raise PipelineInputError(
+            f"{lexicon_path}: no dictionary pair is left to code-switch ({stats}); use a larger dictionary "
+            "or the split that allows anchor pairs"
+        )
+    codeswitch.write_pairs(out_pairs, pairs)
+    stats["anchors"] = len(anchor_list)
+    write_json(out_stats, {**stats, "provenance": provenance(split=split, target_casing=target_casing)})
+    log.info("code-switching pairs (%s): %s", split, stats)
+
+
+def build_dictionary_rows(
+    lexicon_path: str,
+    vocab: str,
+    words_path: str,
+    model: str,
+    heldout_path: str,
+    target_casing: list[str],
+    out_rows: str,
+    out_diagnostics: str,
+) -> None:
+    """The dictionary-only control's rows (peers.dictionary_rows) from the dictionary pairs
+    the anchors are drawn from (the held-out words' pairs stay out), no static vector."""
+    from tokenizers import Tokenizer
+
+    from mosecrot import codeswitch, peers
+    from mosecrot.inference import word_embeddings
+
+    started = time.time()
+    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    pairs, stats = codeswitch.switch_pairs(
+        lexicon.read_lexicon_tsv(Path(lexicon_path)), index, target_casing, anchors_lib.read_anchors(heldout_path)
+    )
+    tokenizer = Tokenizer.from_file(str(Path(model) / "tokenizer.json"))
+    tokens = {p.english: tokenizer.encode(p.english, add_special_tokens=False).ids for p in pairs}
+    translations: dict[int, list[list[int]]] = {}
+    for pair in pairs:
+        translations.setdefault(pair.target_row, []).append(tokens[pair.english])
+    read = np.load(words_path)
+    kept, rows = peers.dictionary_rows(read, translations, word_embeddings(model))
+    relrep.TargetRows(kept, rows).save(out_rows)
+    write_json(
+        out_diagnostics,
+        {
+            "language": Path(heldout_path).parent.name,
+            "method": "dict",
+            "dictionary": stats,
+            "target_words": len(read),
+            "target_words_with_a_row": len(kept),
+            "anchors": None,
+            "lexicon_induction": None,  # held-out words have no pair, hence no row, by construction
+            "seconds": round(time.time() - started, 2),
+            "provenance": provenance(target_casing=target_casing),
+        },
+    )
+    log.info("dictionary rows for %d of the %d target words read", len(kept), len(read))

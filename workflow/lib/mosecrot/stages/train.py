@@ -26,7 +26,12 @@ def finetune(
     seed: int,
     embeddings: str = "",
     resume: str = "",
+    switch_pairs: str = "",
+    switch_rows: str = "",
 ) -> None:
+    """Fine-tune on the English training split. With `switch_pairs` and `switch_rows` (the
+    method's target rows, relrep.TargetRows) and settings["codeswitch"], code-switched
+    (codeswitch.py): the English sentences are the only text read."""
     import torch
 
     from mosecrot import train
@@ -51,6 +56,18 @@ def finetune(
     encode = train.plm_encoder(tokenizer, settings["max_length"], settings.get("text_prefix", ""))
     fields = set(train.TrainSettings.__dataclass_fields__)
     train_settings = train.TrainSettings(**{k: v for k, v in settings.items() if k in fields}, seed=seed)
+    switcher = None
+    if switch_pairs:
+        switcher = _switcher(
+            tokenizer,
+            train_split["text"].tolist(),
+            switch_pairs,
+            switch_rows,
+            settings,
+            classifier.get_input_embeddings().weight.shape[0],
+            seed,
+        )
+        log.info("code-switching: %s", switcher.record())
     started = time.time()
     _, curve = train.finetune(
         classifier,
@@ -61,6 +78,7 @@ def finetune(
         tokenizer.pad_token_id,
         train_settings,
         resume_path=resume or None,
+        switcher=switcher,
     )
     drift = None
     if stitched is not None:
@@ -83,8 +101,37 @@ def finetune(
                 "precision": precision,
                 "seconds": round(time.time() - started, 2),
                 "train_examples": len(train_split),
-                "provenance": provenance(**settings, seed=seed, model=model, embeddings=embeddings or None),
+                "codeswitch": switcher.record() if switcher is not None else None,
+                "provenance": provenance(
+                    **settings,
+                    seed=seed,
+                    model=model,
+                    embeddings=embeddings or None,
+                    switch_pairs=switch_pairs or None,
+                    switch_rows=switch_rows or None,
+                ),
             },
         )
     if resume and Path(resume).exists():
         Path(resume).unlink()  # the scratch state of a finished run
+
+
+def _switcher(tokenizer, texts: list[str], pairs_path: str, rows_path: str, settings: dict, rows: int, seed: int):
+    from mosecrot import codeswitch, relrep
+
+    options = settings["codeswitch"]
+    built = relrep.TargetRows.load(rows_path)
+    table = codeswitch.SwitchTable.build(
+        codeswitch.read_pairs(pairs_path), built.vocab_rows, lambda at: built.at(at, rows_path)
+    )
+    return codeswitch.Switcher(
+        pieces=codeswitch.word_pieces(tokenizer, texts, settings.get("text_prefix", "")),
+        table=table,
+        rate=options["rate"],
+        base_rows=rows,
+        cls_id=tokenizer.cls_token_id,
+        sep_id=tokenizer.sep_token_id,
+        max_length=settings["max_length"],
+        seed=seed,
+        translation=options["translation"],
+    )
