@@ -119,6 +119,11 @@ def test_word_pieces_join_into_the_tokenizers_own_ids(minilm_dir):
     assert switcher.epoch(1)[0] == tokenizer(texts, truncation=True, max_length=12)["input_ids"]
     words = [word for word, _ in pieces[0]]
     assert words == ["Turn", "off", "the", "lights", "in", "the", "living", "-", "room", ",", "please", "!"]
+    prefixed = codeswitch.word_pieces(tokenizer, texts[:1], prefix="query: ")[0]
+    assert [word for word, _ in prefixed] == ["", ""] + words  # the prefix is never switched
+    assert [i for _, ids in prefixed for i in ids] == tokenizer("query: " + texts[0], add_special_tokens=False)[
+        "input_ids"
+    ]
 
 
 def test_switch_pairs_keep_held_out_words_out_and_can_avoid_anchors():

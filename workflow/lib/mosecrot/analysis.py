@@ -46,8 +46,17 @@ MAIN_ORDER = [
     "rr-sparsemax",
 ]
 # Zero-shot methods that put static-vector rows into the model (no-swap reads raw text).
-# The dictionary-only control (dict) reads no static vector: a control, not a stitched method.
-NOT_STITCHED = ("multilingual", "no-swap", "lr", "original", "dict", "dict-cs")
+# The dictionary-only control (dict, with or without -cs) reads no static vector: a control,
+# not a stitched method (is_stitched).
+NOT_STITCHED = ("multilingual", "no-swap", "lr", "original", "dict")
+
+
+def is_stitched(method: str) -> bool:
+    from mosecrot.plan import codeswitch_base
+
+    return codeswitch_base(method) not in NOT_STITCHED
+
+
 # Peers evaluated without a step they were published with.
 PUBLISHED_WITH = {
     "wechsel": " (zero-shot, without the continued pre-training it was published with)",
@@ -332,7 +341,7 @@ def claim_list(methods: list[str], languages: list[str], seen: list[str]) -> lis
                     f"{method} beats {base}", method, base, every, "code-switched fine-tuning improves its base method"
                 )
             )
-    stitched = [m for m in method_order(present) if m not in NOT_STITCHED]
+    stitched = [m for m in method_order(present) if is_stitched(m)]
     for baseline, group in (
         ("multilingual", "a stitched method beats the multilingual baseline"),
         ("no-swap", "a stitched method beats no swap (the English model reading target text)"),
@@ -695,7 +704,7 @@ def _best_stitched(summary: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
     for (dataset, lang), rows in part.groupby(["dataset", "language"]):
         here = tested[(tested["dataset"] == dataset) & (tested["language"] == lang)]
         against = {row.better if row.worse == "multilingual" else row.worse: row for row in here.itertuples()}
-        stitched = rows[rows["method"].isin(against) & ~rows["method"].isin(NOT_STITCHED)]
+        stitched = rows[rows["method"].isin(against) & rows["method"].map(is_stitched)]
         if stitched.empty:
             continue
         top = stitched.sort_values("macro_f1_mean", ascending=False).iloc[0]
@@ -718,8 +727,8 @@ def alignment_vs_transfer(
     summary: pd.DataFrame, diagnostics: dict[tuple[str, str], dict], methods: list[str], default_k
 ) -> tuple[pd.DataFrame, tuple[float, float] | None]:
     """Does a better-aligned construction transfer better? One point per word-level
-    construction (RR variants, LS, Procrustes, WECHSEL, FOCUS; -frozen and -tuned share their
-    base's rows and are left out) and target language: held-out lexicon induction P@1 of
+    construction (RR variants, LS, Procrustes, WECHSEL, FOCUS; -frozen, -tuned and -cs share
+    their base's rows and are left out) and target language: held-out lexicon induction P@1 of
     the rows the model reads (for RR: through the built F_t and F_s rows) against the
     zero-shot macro-F1 (seed mean). Returns the points, and Spearman's rho within each
     (dataset, language), averaged, with a permutation p that permutes within them: points
@@ -729,7 +738,7 @@ def alignment_vs_transfer(
     points = []
     for row in summary[(summary["language"] != plan.SOURCE_LANG) & summary["method"].isin(methods)].itertuples():
         method = plan.parse_method(row.method, default_k)
-        if method.kind not in plan.WORD_LEVEL or method.frozen or method.tuned:
+        if method.kind not in plan.WORD_LEVEL or method.frozen or method.tuned or method.codeswitch:
             continue
         key = f"rr {method.relrep_variant}" if method.kind == "rr" else method.kind
         found = diagnostics.get((row.language, key))

@@ -126,7 +126,8 @@ class SwitchTable:
 
 def word_pieces(tokenizer, texts: list[str], prefix: str = "") -> list[list[tuple[str, list[int]]]]:
     """Each text as (word, its token ids) pairs, the words as the tokenizer's pre-tokenizer
-    splits them (untruncated, no special tokens): joined, they are the text's token ids."""
+    splits them (untruncated, no special tokens): joined, they are the text's token ids.
+    The words of a model's text prefix come as "" (never switched)."""
     pieces = []
     encoded = tokenizer([prefix + text for text in texts], add_special_tokens=False)
     for i, text in enumerate(texts):
@@ -137,7 +138,8 @@ def word_pieces(tokenizer, texts: list[str], prefix: str = "") -> list[list[tupl
         for token, word in zip(ids, words):
             if word is None or word != last:
                 span = encoded.word_to_chars(i, word) if word is not None else None
-                sentence.append((full[span.start : span.end] if span else "", []))
+                inside = span is not None and span.start >= len(prefix)
+                sentence.append((full[span.start : span.end] if inside else "", []))
                 last = word
             sentence[-1][1].append(token)
         pieces.append(sentence)

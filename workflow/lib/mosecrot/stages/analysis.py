@@ -55,9 +55,9 @@ def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = No
             name = plan.sweep_methods({"sweeps": {"weighting": weighting, "codeswitch_rates": [percent]}, **rate})
             rows[f"r={percent / 100:g}" + (" (no switching)" if percent == 0 else "")] = name[0]
         if sweeps.get("codeswitch_disjoint"):
-            rows[f"r={rate['codeswitch'].get('rate', 0.3):g}, pairs disjoint from the anchors"] = (
-                f"rr-{weighting}-cs-disjoint"
-            )
+            default = rate["codeswitch"].get("rate", 0.3)
+            rows.setdefault(f"r={default:g}", f"rr-{weighting}-cs")  # the ablation's reference
+            rows[f"r={default:g}, pairs disjoint from the anchors"] = f"rr-{weighting}-cs-disjoint"
         return rows
     rows = {entry["name"]: f"{base}-a{entry['name']}" for entry in sweeps.get("anchors", [])}
     return {"all (main)": base, **rows}
