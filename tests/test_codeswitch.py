@@ -379,3 +379,37 @@ def test_the_english_sentences_trained_on_are_training_sentences_only(minilm_dir
     assert vocab + 1 not in seen and not zebra & seen  # "zebra" and its translation: dev and test only
     info = json.loads((tmp_path / "model" / "training.json").read_text())
     assert info["codeswitch"]["switchable_words_in_training_data"] == 1  # "light"; never "zebra"
+
+
+def test_dictionary_rows_read_the_plms_own_tokens(minilm_dir, tmp_path):
+    """The stage on the real MiniLM (whose tokenizer.json pads every encoding to 128):
+    each row is the mean over translations of the mean pre-trained row of the tokens that
+    transformers' tokenizer gives; held-out words get none."""
+    from mosecrot.anchors import write_anchors
+    from mosecrot.inference import word_embeddings
+    from mosecrot.io import write_text
+    from mosecrot.relrep import TargetRows
+    from mosecrot.stages import build_dictionary_rows
+    from transformers import AutoTokenizer
+
+    vocab = ["couleur", "lumière", "chien", "rien"]
+    write_text(tmp_path / "vocab.txt", "".join(w + "\n" for w in vocab))
+    lexicon = "english\ttarget\tsource\ncolour\tcouleur\tx\nwatercolour\tcouleur\tx\nlight\tlumière\tx\ndog\tchien\tx\n"
+    write_text(tmp_path / "lexicon.tsv", lexicon)
+    np.save(tmp_path / "words.npy", np.arange(4))
+    write_anchors(tmp_path / "heldout.tsv", [Anchor("dog", 3899, "chien", 2)])
+    build_dictionary_rows(
+        str(tmp_path / "lexicon.tsv"), str(tmp_path / "vocab.txt"), str(tmp_path / "words.npy"), str(minilm_dir),
+        str(tmp_path / "heldout.tsv"), ["exact"], str(tmp_path / "rows.npz"), str(tmp_path / "rows.json"),
+    )  # fmt: skip
+    built = TargetRows.load(tmp_path / "rows.npz")
+    assert built.vocab_rows.tolist() == [0, 1]  # chien is held out, rien has no translation
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir))
+    table = word_embeddings(minilm_dir)
+
+    def mean_row(word):
+        return table[tokenizer(word, add_special_tokens=False)["input_ids"]].mean(axis=0)
+
+    assert len(tokenizer("watercolour", add_special_tokens=False)["input_ids"]) > 1
+    np.testing.assert_allclose(built.rows[0], (mean_row("colour") + mean_row("watercolour")) / 2, atol=1e-6)
+    np.testing.assert_allclose(built.rows[1], mean_row("light"), atol=1e-6)

@@ -71,6 +71,9 @@ def test_the_ablations_overlay_adds_its_jobs_to_the_demo_run(tmp_path):
     more = run_snakemake(*args, str(ROOT / "config/demo-ablations.yaml")).stdout
     assert "rr-standard-frozen" not in base and "results/demo/eval/intents/fr/rr-standard-tuned/seed2.json" in more
     assert "results/demo/models/intents/fi/rr-standard-frozen/seed0" in more
+    assert "rr-standard-static" not in base and "results/demo/models/intents/fi/rr-standard-static/seed2" in more
+    assert "rr-standard-k10" not in base and "results/demo/eval/intents/fr/rr-standard-k10/seed0.json" in more
+    assert "results/demo/models/intents/fi/rr-sparsemax-cs/seed2" in base  # -cs is in the demo itself
 
 
 def test_demo_is_offline_and_never_merged_with_the_paper_config(tmp_path):
@@ -183,6 +186,9 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
         "wechsel",
         "focus",
         "rr-standard-aligned",
+        "dict",
+        "rr-standard-cs",
+        "wechsel-cs",
     } <= set(fr.index)
     assert not fr.loc["lr", "zero_shot"] and fr.loc["rr-standard", "zero_shot"]
     assert fr.loc["rr-standard", "anchors"] == 400 and fr.loc["rr-standard-ar100", "anchors"] == 100
@@ -191,6 +197,9 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     ).all()
     claims = pd.read_csv(results / "tables" / "claims.csv")
     assert {"rr-standard beats LS", "rr-sparsemax beats LS", "WECHSEL beats rr-standard"} <= set(claims["claim"])
+    assert {"rr-standard-cs beats rr-standard", "wechsel-cs beats wechsel", "rr-standard beats dict"} <= set(
+        claims["claim"]
+    )
     assert set(claims["verdict"]) <= {"supported", "contradicted", "not significant"}  # every method has 2 seeds
     assert (claims["p_holm"] >= claims["p_value"]).all() and (
         claims["per_seed_differences"].str.split().str.len() == 2
@@ -216,6 +225,15 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert evaluation["n_examples"] == len(evaluation["gold"]) == len(evaluation["predicted"]) > 0
     assert 0 <= evaluation["unknown_word_rate"] < 1 and evaluation["inference"] == "torchscript trace"
     assert evaluation["tokenization"]["punctuation"] == "drop" and evaluation["training"]["pooling"] == "mean"
+    switched = json.loads((results / "eval/intents/fr/rr-standard-cs/seed1.json").read_text())
+    record = switched["training"]["codeswitch"]
+    assert (
+        record["rate"] == 0.3 and 0 < record["switchable_words_in_training_data"] <= record["switchable_english_words"]
+    )
+    assert all(row["codeswitched"]["switched"] > 0 for row in switched["training"]["curve"])
+    assert "## What code-switching switched" in readme
+    control = json.loads((results / "eval/intents/fr/dict/seed0.json").read_text())
+    assert control["unknown_word_rate"] > evaluation["unknown_word_rate"]  # words without a translation
     english = json.loads((results / "eval_english/intents/fr/rr-standard/seed0.json").read_text())
     assert english["language"] == "en" and english["trained_for"] == "fr" and english["training"]["curve"]
     anchors = json.loads((results / "anchors/fr/main.stats.json").read_text())

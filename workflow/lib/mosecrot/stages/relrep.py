@@ -531,6 +531,8 @@ def build_dictionary_rows(
         lexicon.read_lexicon_tsv(Path(lexicon_path)), index, target_casing, anchors_lib.read_anchors(heldout_path)
     )
     tokenizer = Tokenizer.from_file(str(Path(model) / "tokenizer.json"))
+    tokenizer.no_padding()  # a saved tokenizer.json may pad every encoding (MiniLM's: to 128 [PAD]s)
+    tokenizer.no_truncation()
     tokens = {p.english: tokenizer.encode(p.english, add_special_tokens=False).ids for p in pairs}
     translations: dict[int, list[list[int]]] = {}
     for pair in pairs:
