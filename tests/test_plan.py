@@ -94,3 +94,6 @@ def test_code_switching_sweep_trains_no_model_twice():
     assert not [m for d, lang, m, s in jobs if lang == "fi" and "-r" in m]
     models = plan.stitched_models(config)
     assert ("d", "fr", "rr-standard-cs-r50", 0) in models and ("d", "fr", "rr-standard-cs", 1) in models
+    config["sweeps"]["codeswitch_weighting"] = "softmax"  # the rate sweep on another weighting
+    assert plan.sweep_methods(config) == ["rr-softmax", "rr-softmax-cs-r10", "rr-softmax-cs", "rr-softmax-cs-r50",
+                                          "rr-softmax-cs-disjoint"]  # fmt: skip

@@ -130,13 +130,14 @@ def sweep_methods(config: dict) -> list[str]:
     names = [f"rr-{weighting}-k{k}" for k in sweeps.get("k", [])]
     names += [f"rr-{weighting}-a{entry['name']}" for entry in sweeps.get("anchors", [])]
     default_rate = round(100 * config.get("codeswitch", {}).get("rate", 0.3))
+    switched = sweeps.get("codeswitch_weighting") or weighting
     for percent in sweeps.get("codeswitch_rates", []):
         # r = 0 is the base method itself (same batches, same numbers: tests/test_codeswitch.py),
         # and the configured rate is the plain -cs method: no model is trained twice.
         suffix = "" if percent == 0 else "-cs" if percent == default_rate else f"-cs-r{percent}"
-        names.append(f"rr-{weighting}{suffix}")
+        names.append(f"rr-{switched}{suffix}")
     if sweeps.get("codeswitch_disjoint"):
-        names.append(f"rr-{weighting}-cs-disjoint")
+        names.append(f"rr-{switched}-cs-disjoint")
     return names
 
 

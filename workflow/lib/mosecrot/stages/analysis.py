@@ -50,14 +50,15 @@ def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = No
         rows.setdefault(f"k={default_k}", base)
         return dict(sorted(rows.items(), key=lambda item: (item[0] == "k=all", _k_number(item[0]))))
     if kind == "codeswitch":
+        switched = sweeps.get("codeswitch_weighting") or weighting
         rows = {}
         for percent in sorted(sweeps.get("codeswitch_rates", [])):
-            name = plan.sweep_methods({"sweeps": {"weighting": weighting, "codeswitch_rates": [percent]}, **rate})
+            name = plan.sweep_methods({"sweeps": {"weighting": switched, "codeswitch_rates": [percent]}, **rate})
             rows[f"r={percent / 100:g}" + (" (no switching)" if percent == 0 else "")] = name[0]
         if sweeps.get("codeswitch_disjoint"):
             default = rate["codeswitch"].get("rate", 0.3)
-            rows.setdefault(f"r={default:g}", f"rr-{weighting}-cs")  # the ablation's reference
-            rows[f"r={default:g}, pairs disjoint from the anchors"] = f"rr-{weighting}-cs-disjoint"
+            rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")  # the ablation's reference
+            rows[f"r={default:g}, pairs disjoint from the anchors"] = f"rr-{switched}-cs-disjoint"
         return rows
     rows = {entry["name"]: f"{base}-a{entry['name']}" for entry in sweeps.get("anchors", [])}
     return {"all (main)": base, **rows}
