@@ -151,15 +151,26 @@ def test_snakemake_stops_before_planning(tmp_path, change, message):
     assert "Job stats" not in result.stdout
 
 
-def test_the_demo_ablations_overlay_adds_only_its_two_variants():
-    """The opt-in overlay on the demo config keeps every demo method and adds -tuned and
-    -frozen, and the merged config passes the schema and the cross-field checks."""
-    from snakemake.utils import validate
+def test_the_demo_ablations_overlay_adds_only_its_variants():
+    """The opt-in overlay on the demo config (merged as Snakemake merges config files: dicts
+    key by key) keeps every demo method and sweep point and adds the opt-in variants and
+    sweep points, and the merged config passes the schema and the cross-field checks."""
+    from snakemake.utils import update_config, validate
 
     overlay = yaml.safe_load((ROOT / "config/demo-ablations.yaml").read_text())
-    merged = {**copy.deepcopy(DEMO), **overlay}
-    assert set(merged["methods"]) - set(DEMO["methods"]) == {"rr-standard-tuned", "rr-standard-frozen"}
+    merged = copy.deepcopy(DEMO)
+    update_config(merged, overlay)
+    assert set(merged["methods"]) - set(DEMO["methods"]) == {
+        "rr-standard-tuned",
+        "rr-standard-frozen",
+        "rr-standard-static",
+        "rr-standard-aligned",
+        "rr-standard-cs",
+        "rr-sparsemax-cs",
+    }
     assert set(DEMO["methods"]) <= set(merged["methods"])
+    assert set(DEMO["sweeps"]["k"]) < set(merged["sweeps"]["k"]) and merged["sweeps"]["anchors"]
+    assert merged["sweeps"]["codeswitch_rates"] == DEMO["sweeps"]["codeswitch_rates"]  # kept by the merge
     plan.validate_config(merged, SCHEMA)
     validate(merged, str(SCHEMA))
     plan.check_config(merged)
