@@ -356,7 +356,8 @@ def codeswitch_pairs_file(lang, method):
 def codeswitch_settings(method):
     options = config["codeswitch"]
     rate = options["rate"] if method.codeswitch_rate is None else method.codeswitch_rate
-    return {"rate": rate, "translation": options["translation"]}
+    mixup = options["mixup"] or method.codeswitch_mixup
+    return {"rate": rate, "translation": options["translation"], "mixup": mixup}
 
 
 def target_casing(wildcards):

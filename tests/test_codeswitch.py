@@ -413,3 +413,68 @@ def test_dictionary_rows_read_the_plms_own_tokens(minilm_dir, tmp_path):
     assert len(tokenizer("watercolour", add_special_tokens=False)["input_ids"]) > 1
     np.testing.assert_allclose(built.rows[0], (mean_row("colour") + mean_row("watercolour")) / 2, atol=1e-6)
     np.testing.assert_allclose(built.rows[1], mean_row("light"), atol=1e-6)
+
+
+def _naive_mixup_epoch(sentences, translations, rate, seed, epoch, base, n_extra, max_length):
+    """Mixup, written out: as switching, and one uniform draw (lam) per switched occurrence
+    from a second generator; the occurrence becomes slot id base + n_extra + its order."""
+    rng = np.random.default_rng([seed, epoch, 0xC0DE])
+    lam_rng = np.random.default_rng([seed, epoch, 0x1A3])
+    out, slots = [], []
+    for sentence in sentences:
+        ids = []
+        for word, tokens in sentence:
+            options = translations.get(word.lower(), [])
+            if options and rng.random() < rate:
+                j = options[rng.integers(len(options))]
+                slots.append((tokens, j, lam_rng.random()))
+                ids.append(base + n_extra + len(slots) - 1)
+            else:
+                ids += tokens
+        out.append([1] + ids[: max_length - 2] + [2])
+    return out, slots
+
+
+def test_mixup_slots_match_a_naive_reimplementation():
+    switcher = _switcher(0.6)
+    switcher.mixup = True
+    for epoch in (1, 4):
+        ids, counts, slots = switcher.epoch_with_slots(epoch)
+        naive_ids, naive_slots = _naive_mixup_epoch(SENTENCES, TRANSLATIONS, 0.6, 3, epoch, 40, 4, 8)
+        assert ids == naive_ids and counts["switched"] == len(slots) > 0
+        assert [(s.tokens, s.extra, s.lam) for s in slots] == naive_slots
+    plain = _switcher(0.6)  # without mixup the same words are switched, to the plain extra rows
+    switched_positions = [[i >= 40 for i in row] for row in plain.epoch(1)[0]]
+    assert switched_positions == [[i >= 40 for i in row] for row in switcher.epoch(1)[0]]
+
+
+def test_mixed_slot_rows_interpolate_the_translation_and_the_words_own_rows():
+    model = train.SequenceClassifier(_tiny_bert(0), 3, "mean")
+    table = model.get_input_embeddings()
+    extra = np.random.default_rng(1).normal(size=(2, 16)).astype(np.float32)
+    switched = train.SwitchedEmbedding(table, extra)
+    switched.set_slots([[8, 9], [5]], [1, 0], [0.25, 0.9])
+    out = switched(torch.tensor([[1, 42, 7, 40, 43, 2]])).detach().numpy()[0]
+    weights = table.weight.detach().numpy()
+    np.testing.assert_allclose(out[1], 0.25 * extra[1] + 0.75 * weights[[8, 9]].mean(0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out[4], 0.9 * extra[0] + 0.1 * weights[5], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(out[3], extra[0])
+    np.testing.assert_array_equal(out[2], weights[7])
+
+
+@pytest.mark.parametrize("mixup", [False, True])
+def test_mixup_trains_the_switched_words_own_rows_and_never_the_frozen_ones(mixup):
+    """At rate 1 a switched word's own token rows never reach the model without mixup (they
+    stay as initialised); with mixup (1 - lam) of them does, so they train."""
+    switcher = _word_switcher(1.0)
+    switcher.mixup = mixup
+    before = switcher.table.rows.copy()
+    initial = _tiny_bert(0).get_input_embeddings().weight.detach().clone()
+    model, _, curve = _trained(switcher)
+    np.testing.assert_array_equal(switcher.table.rows, before)
+    table = model.get_input_embeddings()
+    assert type(table) is torch.nn.Embedding and table.weight.shape[0] == 40
+    switchable = list(range(5, 20))  # w5..w19 occur in the toy data and have a translation
+    moved = [i for i in switchable if not torch.equal(table.weight[i], initial[i])]
+    assert bool(moved) == mixup
+    assert all(r["codeswitched"]["switched"] == r["codeswitched"]["switchable"] > 0 for r in curve)

@@ -97,3 +97,14 @@ def test_code_switching_sweep_trains_no_model_twice():
     config["sweeps"]["codeswitch_weighting"] = "softmax"  # the rate sweep on another weighting
     assert plan.sweep_methods(config) == ["rr-softmax", "rr-softmax-cs-r10", "rr-softmax-cs", "rr-softmax-cs-r50",
                                           "rr-softmax-cs-disjoint"]  # fmt: skip
+
+
+def test_mixup_is_a_code_switching_suffix():
+    method = plan.parse_method("rr-softmax-cs-disjoint-mixup-tuned", 50)
+    assert method.codeswitch_mixup and method.codeswitch_disjoint and method.tuned
+    assert method.base == "rr-softmax-tuned" and method.training == "rr-softmax-cs-disjoint-mixup"
+    assert plan.parse_method("ls-cs-mixup", 50).codeswitch_mixup and not plan.parse_method("ls-cs", 50).codeswitch_mixup
+    with pytest.raises(ValueError):
+        plan.parse_method("rr-softmax-cs-mixup-disjoint", 50)  # the suffixes' order is fixed
+    config = {"sweeps": {"weighting": "standard", "codeswitch_weighting": "softmax", "codeswitch_mixup": True}}
+    assert plan.sweep_methods(config) == ["rr-softmax-cs-mixup"]

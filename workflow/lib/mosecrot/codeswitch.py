@@ -146,6 +146,15 @@ def word_pieces(tokenizer, texts: list[str], prefix: str = "") -> list[list[tupl
     return pieces
 
 
+@dataclass(frozen=True)
+class MixedSlot:
+    """A switched word under mixup: its own token ids, its translation's extra row, lam."""
+
+    tokens: list[int]
+    extra: int
+    lam: float
+
+
 @dataclass
 class Switcher:
     """One epoch's code-switched token ids of a fixed set of English training sentences.
@@ -161,6 +170,7 @@ class Switcher:
     max_length: int
     seed: int
     translation: str = "random"
+    mixup: bool = False
 
     def __post_init__(self):
         if self.translation not in TRANSLATIONS:
@@ -177,8 +187,20 @@ class Switcher:
         return ids
 
     def epoch(self, epoch: int) -> tuple[list[list[int]], dict]:
+        ids, counts, _ = self.epoch_with_slots(epoch)
+        return ids, counts
+
+    def epoch_with_slots(self, epoch: int) -> tuple[list[list[int]], dict, list[MixedSlot]]:
+        """The epoch's ids, its counts and, with mixup, its mixed slots: a switched word is
+        then one position whose row is lam * its translation's row + (1 - lam) * the mean of
+        its own token rows (lam uniform in [0, 1), drawn per occurrence and epoch from a
+        generator of its own, so mixup switches the same occurrences as plain switching);
+        slot s has id base_rows + len(extra rows) + s."""
         rng = np.random.default_rng([self.seed, epoch, 0xC0DE])
+        lam_rng = np.random.default_rng([self.seed, epoch, 0x1A3])  # its own: the same words switch as without mixup
         encoded, words, switchable, switched = [], 0, 0, 0
+        slots: list[MixedSlot] = []
+        first_slot = self.base_rows + len(self.table.rows)
         for sentence in self.pieces:
             ids: list[int] = []
             for word, tokens in sentence:
@@ -188,17 +210,22 @@ class Switcher:
                     switchable += 1
                     if rng.random() < self.rate:
                         pick = choices[int(rng.integers(len(choices)))] if self.translation == "random" else choices[0]
-                        ids.append(self.base_rows + pick)
                         switched += 1
+                        if self.mixup:
+                            slots.append(MixedSlot(list(tokens), pick, float(lam_rng.random())))
+                            ids.append(first_slot + len(slots) - 1)
+                        else:
+                            ids.append(self.base_rows + pick)
                         continue
                 ids.extend(tokens)
             encoded.append([self.cls_id, *ids[: self.max_length - 2], self.sep_id])
-        return encoded, {"words": words, "switchable": switchable, "switched": switched}
+        return encoded, {"words": words, "switchable": switchable, "switched": switched}, slots
 
     def record(self) -> dict:
         return {
             "rate": self.rate,
             "translation": self.translation,
+            "mixup": self.mixup,
             "switchable_english_words": len(self.table.translations),
             "target_rows": len(self.table.rows),
             "switchable_words_in_training_data": len(

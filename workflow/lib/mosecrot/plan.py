@@ -12,7 +12,7 @@ from dataclasses import dataclass
 SOURCE_LANG = "en"
 _RR = re.compile(
     r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+))?"
-    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?)?"
+    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?)?"
     r"(?P<tuned>-tuned)?$"
 )
 FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "dict", "multilingual", "lr", "no-swap", "original")
@@ -24,7 +24,9 @@ WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus", "dict")
 # Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint]) applies to every word-level
 # method: training switches English words for the rows the method gives their translations.
 _CODESWITCH = re.compile(
-    r"^(?P<base>" + "|".join(WORD_LEVEL[1:]) + r")(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?)$"
+    r"^(?P<base>"
+    + "|".join(WORD_LEVEL[1:])
+    + r")(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?)$"
 )
 
 
@@ -45,6 +47,7 @@ class Method:
     codeswitch: bool = False
     codeswitch_rate: float | None = None  # None: codeswitch.rate of the config
     codeswitch_disjoint: bool = False  # switch only pairs that share no word with an anchor
+    codeswitch_mixup: bool = False  # embedding mixup whatever codeswitch.mixup says
 
     @property
     def zero_shot(self) -> bool:
@@ -84,7 +87,7 @@ class Method:
 
 def codeswitch_base(name: str) -> str:
     """A method name without its code-switching suffix (the name itself when it has none)."""
-    return re.sub(r"-cs(-r\d+)?(-disjoint)?(?=-tuned$|$)", "", name)
+    return re.sub(r"-cs(-r\d+)?(-disjoint)?(-mixup)?(?=-tuned$|$)", "", name)
 
 
 def _codeswitch_fields(match: re.Match) -> dict:
@@ -93,7 +96,12 @@ def _codeswitch_fields(match: re.Match) -> dict:
     rate = int(match["cs_rate"]) / 100 if match["cs_rate"] is not None else None
     if rate is not None and rate > 1:
         raise ValueError(f"code-switching rate -r{match['cs_rate']} is over 100 %")
-    return {"codeswitch": True, "codeswitch_rate": rate, "codeswitch_disjoint": bool(match["cs_disjoint"])}
+    return {
+        "codeswitch": True,
+        "codeswitch_rate": rate,
+        "codeswitch_disjoint": bool(match["cs_disjoint"]),
+        "codeswitch_mixup": bool(match["cs_mixup"]),
+    }
 
 
 def parse_method(name: str, default_k: int | str) -> Method:
@@ -138,6 +146,8 @@ def sweep_methods(config: dict) -> list[str]:
         names.append(f"rr-{switched}{suffix}")
     if sweeps.get("codeswitch_disjoint"):
         names.append(f"rr-{switched}-cs-disjoint")
+    if sweeps.get("codeswitch_mixup"):
+        names.append(f"rr-{switched}-cs-mixup")
     return names
 
 

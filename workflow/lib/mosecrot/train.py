@@ -321,13 +321,31 @@ class SwitchedEmbedding(torch.nn.Module):
     """The input embedding table followed by frozen extra rows: id n + j reads extra row j
     (code-switching's target rows, used at test time as built). A buffer, not a parameter:
     the optimiser never sees them, and no checkpoint stores them (the model saved is the
-    plain table)."""
+    plain table). With mixup, ids from n + len(extra) on are the epoch's mixed slots
+    (set_slots): lam * extra row + (1 - lam) * the mean of the word's own (trained) rows."""
 
     def __init__(self, table: torch.nn.Embedding, extra_rows: np.ndarray):
         super().__init__()
         self.table = table
         rows = torch.from_numpy(np.ascontiguousarray(extra_rows, dtype=np.float32)).to(table.weight.device)
         self.register_buffer("extra", rows, persistent=False)
+        self.slots = None
+
+    def set_slots(self, tokens: list[list[int]], extra: list[int], lam: list[float]) -> None:
+        device = self.table.weight.device
+        width = max((len(t) for t in tokens), default=1)
+        padded = [t + [-1] * (width - len(t)) for t in tokens]
+        self.slots = (
+            torch.tensor(padded, dtype=torch.long, device=device).reshape(len(tokens), width),
+            torch.tensor(extra, dtype=torch.long, device=device),
+            torch.tensor(lam, dtype=torch.float32, device=device),
+        )
+
+    def _slot_rows(self) -> torch.Tensor:
+        tokens, extra, lam = self.slots
+        valid = (tokens >= 0).unsqueeze(-1).to(self.table.weight.dtype)
+        own = (self.table(tokens.clamp(min=0)) * valid).sum(dim=1) / valid.sum(dim=1).clamp(min=1.0)
+        return lam.unsqueeze(-1) * self.extra[extra] + (1 - lam).unsqueeze(-1) * own
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         n = self.table.weight.shape[0]
@@ -335,8 +353,16 @@ class SwitchedEmbedding(torch.nn.Module):
         own = self.table(torch.where(inside, ids, 0))
         if bool(inside.all()):
             return own
-        extra = torch.nn.functional.embedding(torch.where(inside, 0, ids - n), self.extra)
-        return torch.where(inside.unsqueeze(-1), own, extra)
+        n_extra = self.extra.shape[0]
+        extra_part = inside.logical_not() & (ids < n + n_extra)
+        extra = torch.nn.functional.embedding(torch.where(extra_part, ids - n, 0), self.extra)
+        out = torch.where(extra_part.unsqueeze(-1), extra, own)
+        mixed = ids >= n + n_extra
+        if bool(mixed.any()):
+            rows = self._slot_rows()
+            slot = torch.nn.functional.embedding(torch.where(mixed, ids - n - n_extra, 0), rows)
+            out = torch.where(mixed.unsqueeze(-1), slot, out)
+        return out
 
 
 def _batches(lengths: list[int], settings: TrainSettings, rng: np.random.Generator) -> list[np.ndarray]:
@@ -459,9 +485,13 @@ def finetune(
         started = last_log = time.time()
         switched = None
         if switcher is not None:
-            epoch_ids, switched = switcher.epoch(epoch)
+            epoch_ids, switched, slots = switcher.epoch_with_slots(epoch)
             train_ids = remap(epoch_ids)
             lengths = [len(ids) for ids in train_ids]
+            if slots:
+                model.get_input_embeddings().set_slots(
+                    remap([slot.tokens for slot in slots]), [s.extra for s in slots], [s.lam for s in slots]
+                )
         total_loss, batches = 0.0, _batches(lengths, settings, order_rng)
         optimizer.zero_grad()
         for step, index in enumerate(batches, start=1):

@@ -134,4 +134,5 @@ def _switcher(tokenizer, texts: list[str], pairs_path: str, rows_path: str, sett
         max_length=settings["max_length"],
         seed=seed,
         translation=options["translation"],
+        mixup=options.get("mixup", False),
     )
