@@ -357,7 +357,14 @@ def codeswitch_settings(method):
     options = config["codeswitch"]
     rate = options["rate"] if method.codeswitch_rate is None else method.codeswitch_rate
     mixup = options["mixup"] or method.codeswitch_mixup
-    return {"rate": rate, "translation": options["translation"], "mixup": mixup}
+    realign = options["realign"] or method.codeswitch_realign
+    return {
+        "rate": rate,
+        "translation": options["translation"],
+        "mixup": mixup,
+        "realign_weight": options["realign_weight"] if realign else 0.0,
+        "realign_temperature": options["realign_temperature"],
+    }
 
 
 def target_casing(wildcards):

@@ -439,7 +439,8 @@ def test_mixup_slots_match_a_naive_reimplementation():
     switcher = _switcher(0.6)
     switcher.mixup = True
     for epoch in (1, 4):
-        ids, counts, slots = switcher.epoch_with_slots(epoch)
+        switched = switcher.switched_epoch(epoch)
+        ids, counts, slots = switched.ids, switched.counts, switched.slots
         naive_ids, naive_slots = _naive_mixup_epoch(SENTENCES, TRANSLATIONS, 0.6, 3, epoch, 40, 4, 8)
         assert ids == naive_ids and counts["switched"] == len(slots) > 0
         assert [(s.tokens, s.extra, s.lam) for s in slots] == naive_slots
@@ -478,3 +479,60 @@ def test_mixup_trains_the_switched_words_own_rows_and_never_the_frozen_ones(mixu
     moved = [i for i in switchable if not torch.equal(table.weight[i], initial[i])]
     assert bool(moved) == mixup
     assert all(r["codeswitched"]["switched"] == r["codeswitched"]["switchable"] > 0 for r in curve)
+
+
+def test_realignment_pairs_are_the_switched_words_and_their_english_tokens():
+    """Each switched word's position in the switched sentence and its token span in the
+    English copy, naively by walking both sequences; a word either truncation cuts is left out."""
+    switcher = _switcher(1.0, max_length=6)
+    epoch = switcher.switched_epoch(2)
+    english = switcher.pieces
+    for sentence, ids, aligned in zip(english, epoch.ids, epoch.alignments):
+        copy = [1] + [t for _, tokens in sentence for t in tokens][:4] + [2]
+        naive, position, start = [], 1, 1
+        for word, tokens in sentence:
+            if word.lower() in TRANSLATIONS:
+                if position <= 4 and start + len(tokens) - 1 <= 4:
+                    naive.append((position, start, start + len(tokens)))
+                position += 1
+            else:
+                position += len(tokens)
+            start += len(tokens)
+        assert aligned == naive
+        for pos, begin, end in aligned:  # the pair really is the switched row and its English tokens
+            assert ids[pos] >= 40 and all(token < 40 for token in copy[begin:end])
+    assert epoch.alignments[1] == [(1, 1, 2), (3, 3, 5)]  # "lights" (8, 9) twice, the second cut by truncation
+
+
+def test_realignment_loss_matches_a_naive_info_nce():
+    rng = np.random.default_rng(0)
+    switched = torch.tensor(rng.normal(size=(2, 6, 8)), dtype=torch.float32)
+    english = torch.tensor(rng.normal(size=(2, 7, 8)), dtype=torch.float32)
+    pairs = [(0, 2, 1, 3), (1, 4, 4, 5), (0, 5, 6, 7)]
+    loss = float(train.realignment_loss(switched, english, pairs, 0.1))
+    a = np.stack([switched[r, p].numpy() for r, p, _, _ in pairs])
+    b = np.stack([english[r, s:e].numpy().mean(0) for r, _, s, e in pairs])
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    b /= np.linalg.norm(b, axis=1, keepdims=True)
+    logits = a @ b.T / 0.1
+
+    def info_nce(m):
+        return np.mean([np.log(np.exp(row).sum()) - row[i] for i, row in enumerate(m)])
+
+    assert loss == pytest.approx((info_nce(logits) + info_nce(logits.T)) / 2, rel=1e-5)
+
+
+def test_realignment_changes_training_only_where_it_has_pairs():
+    plain = _trained(_word_switcher(0.5))[1]
+    switcher = _word_switcher(0.5)
+    switcher.realign_weight = 0.1
+    before = switcher.table.rows.copy()
+    model, aligned, curve = _trained(switcher)
+    assert not torch.equal(aligned["head.weight"], plain["head.weight"])
+    np.testing.assert_array_equal(switcher.table.rows, before)
+    assert type(model.get_input_embeddings()) is torch.nn.Embedding
+    nothing = _word_switcher(0.0)  # no switched word, no pair: the plain run, number for number
+    nothing.realign_weight = 0.1
+    unswitched = _trained(nothing)[1]
+    reference = _trained(None)[1]
+    assert all(torch.equal(unswitched[key], reference[key]) for key in reference)

@@ -108,3 +108,11 @@ def test_mixup_is_a_code_switching_suffix():
         plan.parse_method("rr-softmax-cs-mixup-disjoint", 50)  # the suffixes' order is fixed
     config = {"sweeps": {"weighting": "standard", "codeswitch_weighting": "softmax", "codeswitch_mixup": True}}
     assert plan.sweep_methods(config) == ["rr-softmax-cs-mixup"]
+
+
+def test_realign_is_the_last_code_switching_suffix():
+    method = plan.parse_method("wechsel-cs-r50-mixup-realign", 50)
+    assert method.codeswitch_realign and method.codeswitch_mixup and method.codeswitch_rate == 0.5
+    assert method.base == "wechsel" and plan.codeswitch_base("rr-standard-cs-realign-tuned") == "rr-standard-tuned"
+    with pytest.raises(ValueError):
+        plan.parse_method("rr-standard-cs-realign-mixup", 50)

@@ -156,6 +156,14 @@ class MixedSlot:
 
 
 @dataclass
+class SwitchedEpoch:
+    ids: list[list[int]]
+    counts: dict
+    slots: list[MixedSlot]
+    alignments: list[list[tuple[int, int, int]]]
+
+
+@dataclass
 class Switcher:
     """One epoch's code-switched token ids of a fixed set of English training sentences.
     Extra row j has id `base_rows + j`. The draws depend only on (seed, epoch): a resumed
@@ -171,6 +179,8 @@ class Switcher:
     seed: int
     translation: str = "random"
     mixup: bool = False
+    realign_weight: float = 0.0  # > 0: the contrastive realignment loss (train.realignment_loss)
+    realign_temperature: float = 0.1
 
     def __post_init__(self):
         if self.translation not in TRANSLATIONS:
@@ -187,22 +197,29 @@ class Switcher:
         return ids
 
     def epoch(self, epoch: int) -> tuple[list[list[int]], dict]:
-        ids, counts, _ = self.epoch_with_slots(epoch)
-        return ids, counts
+        switched = self.switched_epoch(epoch)
+        return switched.ids, switched.counts
 
-    def epoch_with_slots(self, epoch: int) -> tuple[list[list[int]], dict, list[MixedSlot]]:
-        """The epoch's ids, its counts and, with mixup, its mixed slots: a switched word is
-        then one position whose row is lam * its translation's row + (1 - lam) * the mean of
-        its own token rows (lam uniform in [0, 1), drawn per occurrence and epoch from a
+    def switched_epoch(self, epoch: int) -> SwitchedEpoch:
+        """The epoch's ids and counts; with mixup its mixed slots: a switched word is then
+        one position whose row is lam * its translation's row + (1 - lam) * the mean of its
+        own token rows (lam uniform in [0, 1), drawn per occurrence and epoch from a
         generator of its own, so mixup switches the same occurrences as plain switching);
-        slot s has id base_rows + len(extra rows) + s."""
+        slot s has id base_rows + len(extra rows) + s. And, for realignment, per sentence
+        the (switched position, English start, English end) of each switched word that
+        both truncated sequences keep (positions count [CLS] as 0; the English sequence is
+        the unswitched sentence)."""
         rng = np.random.default_rng([self.seed, epoch, 0xC0DE])
         lam_rng = np.random.default_rng([self.seed, epoch, 0x1A3])  # its own: the same words switch as without mixup
         encoded, words, switchable, switched = [], 0, 0, 0
         slots: list[MixedSlot] = []
+        alignments: list[list[tuple[int, int, int]]] = []
         first_slot = self.base_rows + len(self.table.rows)
+        last = self.max_length - 1  # positions 1 .. last - 1 hold content after truncation
         for sentence in self.pieces:
             ids: list[int] = []
+            aligned: list[tuple[int, int, int]] = []
+            english = 1
             for word, tokens in sentence:
                 words += 1
                 choices = self.table.translations.get(word.lower())
@@ -211,21 +228,29 @@ class Switcher:
                     if rng.random() < self.rate:
                         pick = choices[int(rng.integers(len(choices)))] if self.translation == "random" else choices[0]
                         switched += 1
+                        if 1 + len(ids) < last and english + len(tokens) <= last:
+                            aligned.append((1 + len(ids), english, english + len(tokens)))
                         if self.mixup:
                             slots.append(MixedSlot(list(tokens), pick, float(lam_rng.random())))
                             ids.append(first_slot + len(slots) - 1)
                         else:
                             ids.append(self.base_rows + pick)
+                        english += len(tokens)
                         continue
                 ids.extend(tokens)
+                english += len(tokens)
             encoded.append([self.cls_id, *ids[: self.max_length - 2], self.sep_id])
-        return encoded, {"words": words, "switchable": switchable, "switched": switched}, slots
+            alignments.append(aligned)
+        counts = {"words": words, "switchable": switchable, "switched": switched}
+        return SwitchedEpoch(encoded, counts, slots, alignments)
 
     def record(self) -> dict:
         return {
             "rate": self.rate,
             "translation": self.translation,
             "mixup": self.mixup,
+            "realign_weight": self.realign_weight,
+            "realign_temperature": self.realign_temperature,
             "switchable_english_words": len(self.table.translations),
             "target_rows": len(self.table.rows),
             "switchable_words_in_training_data": len(

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 
 SOURCE_LANG = "en"
+_CS = r"(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?(?P<cs_realign>-realign)?)"
 _RR = re.compile(
     r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+))?"
-    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?)?"
-    r"(?P<tuned>-tuned)?$"
+    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?" + _CS + r"?(?P<tuned>-tuned)?$"
 )
 FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "dict", "multilingual", "lr", "no-swap", "original")
 ZERO_SHOT = {"lr": False, "original": False}
@@ -21,13 +21,10 @@ ZERO_SHOT = {"lr": False, "original": False}
 ORIGINAL_MODEL = ("ls", "procrustes", "wechsel", "focus", "dict", "no-swap", "original")
 # Methods that swap the embedding layer for target-word rows (the rest read raw text).
 WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus", "dict")
-# Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint]) applies to every word-level
-# method: training switches English words for the rows the method gives their translations.
-_CODESWITCH = re.compile(
-    r"^(?P<base>"
-    + "|".join(WORD_LEVEL[1:])
-    + r")(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?)$"
-)
+# Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint][-mixup][-realign]) applies to
+# every word-level method: training switches English words for the rows the method gives
+# their translations.
+_CODESWITCH = re.compile(r"^(?P<base>" + "|".join(WORD_LEVEL[1:]) + r")" + _CS + "$")
 
 
 class ConfigError(ValueError):
@@ -48,6 +45,7 @@ class Method:
     codeswitch_rate: float | None = None  # None: codeswitch.rate of the config
     codeswitch_disjoint: bool = False  # switch only pairs that share no word with an anchor
     codeswitch_mixup: bool = False  # embedding mixup whatever codeswitch.mixup says
+    codeswitch_realign: bool = False  # the realignment loss whatever codeswitch.realign says
 
     @property
     def zero_shot(self) -> bool:
@@ -87,7 +85,7 @@ class Method:
 
 def codeswitch_base(name: str) -> str:
     """A method name without its code-switching suffix (the name itself when it has none)."""
-    return re.sub(r"-cs(-r\d+)?(-disjoint)?(-mixup)?(?=-tuned$|$)", "", name)
+    return re.sub(r"-cs(-r\d+)?(-disjoint)?(-mixup)?(-realign)?(?=-tuned$|$)", "", name)
 
 
 def _codeswitch_fields(match: re.Match) -> dict:
@@ -101,6 +99,7 @@ def _codeswitch_fields(match: re.Match) -> dict:
         "codeswitch_rate": rate,
         "codeswitch_disjoint": bool(match["cs_disjoint"]),
         "codeswitch_mixup": bool(match["cs_mixup"]),
+        "codeswitch_realign": bool(match["cs_realign"]),
     }
 
 
@@ -148,6 +147,8 @@ def sweep_methods(config: dict) -> list[str]:
         names.append(f"rr-{switched}-cs-disjoint")
     if sweeps.get("codeswitch_mixup"):
         names.append(f"rr-{switched}-cs-mixup")
+    if sweeps.get("codeswitch_realign"):
+        names.append(f"rr-{switched}-cs-realign")
     return names
 
 

@@ -365,6 +365,34 @@ class SwitchedEmbedding(torch.nn.Module):
         return out
 
 
+def _aligned_pairs(alignments: list[list[tuple[int, int, int]]], index) -> list[tuple[int, int, int, int]]:
+    """(row in the batch, switched position, English start, English end) of every switched
+    word in the batch's sentences."""
+    return [(row, *span) for row, i in enumerate(index) for span in alignments[i]]
+
+
+def realignment_loss(
+    switched_states: torch.Tensor,
+    english_states: torch.Tensor,
+    pairs: list[tuple[int, int, int, int]],
+    temperature: float,
+) -> torch.Tensor:
+    """Contrastive realignment (Gaschi et al. 2023) between a code-switched sentence and its
+    English copy, whose word alignment is known by construction: the last-layer state of
+    each switched word and the mean state of its English tokens are a positive pair, every
+    other pair of the batch a negative; InfoNCE in both directions, averaged."""
+    rows = torch.tensor([p[0] for p in pairs], device=switched_states.device)
+    positions = torch.tensor([p[1] for p in pairs], device=switched_states.device)
+    switched = switched_states[rows, positions]
+    english = torch.stack([english_states[row, start:end].mean(dim=0) for row, _, start, end in pairs])
+    switched = torch.nn.functional.normalize(switched.float(), dim=-1)
+    english = torch.nn.functional.normalize(english.float(), dim=-1)
+    similarity = switched @ english.T / temperature
+    target = torch.arange(len(pairs), device=similarity.device)
+    cross_entropy = torch.nn.functional.cross_entropy
+    return (cross_entropy(similarity, target) + cross_entropy(similarity.T, target)) / 2
+
+
 def _batches(lengths: list[int], settings: TrainSettings, rng: np.random.Generator) -> list[np.ndarray]:
     """One epoch's batches: a seeded shuffle; with group_by_length, batches of similar
     length (sorted within windows of 16 batches, batch order shuffled) to cut padding."""
@@ -477,6 +505,8 @@ def finetune(
             log.warning("%s was written with other settings: training from the start", resume_path)
     loss_fn = torch.nn.CrossEntropyLoss()
     mixed = autocast_context(settings.precision, device)
+    realign = switcher is not None and switcher.realign_weight > 0
+    english_ids = train_ids  # the unswitched sentences: realignment's English copies
     for epoch in range(first_epoch, settings.epochs + 1):
         if settings.patience is not None and _epochs_since_best(curve) >= settings.patience:
             log.info("stopping early: no better dev score for %d epochs", settings.patience)
@@ -485,8 +515,9 @@ def finetune(
         started = last_log = time.time()
         switched = None
         if switcher is not None:
-            epoch_ids, switched, slots = switcher.epoch_with_slots(epoch)
-            train_ids = remap(epoch_ids)
+            this_epoch = switcher.switched_epoch(epoch)
+            switched, slots = this_epoch.counts, this_epoch.slots
+            train_ids = remap(this_epoch.ids)
             lengths = [len(ids) for ids in train_ids]
             if slots:
                 model.get_input_embeddings().set_slots(
@@ -497,9 +528,19 @@ def finetune(
         for step, index in enumerate(batches, start=1):
             batch = _padded([train_ids[i] for i in index], pad, device)
             labels = torch.tensor([train_labels[i] for i in index], device=device)
+            pairs = _aligned_pairs(this_epoch.alignments, index) if realign else []
             with mixed():
-                logits = model(**batch)
+                if len(pairs) < 2:  # no contrast without two pairs: the plain step
+                    logits = model(**batch)
+                else:
+                    output = model.encoder(**batch)
+                    logits = model.classify(output, batch["attention_mask"])
+                    copy_batch = _padded([english_ids[i] for i in index], pad, device)
+                    english_states = model.encoder(**copy_batch).last_hidden_state
             loss = loss_fn(logits.float(), labels)
+            if len(pairs) >= 2:
+                align = realignment_loss(output.last_hidden_state, english_states, pairs, switcher.realign_temperature)
+                loss = loss + switcher.realign_weight * align
             (loss / settings.grad_accumulation).backward()
             total_loss += loss.item()
             if step % settings.grad_accumulation == 0 or step == len(batches):

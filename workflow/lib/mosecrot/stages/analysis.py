@@ -63,6 +63,10 @@ def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = No
             default = rate["codeswitch"].get("rate", 0.3)
             rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")
             rows[f"r={default:g}, embedding mixup"] = f"rr-{switched}-cs-mixup"
+        if sweeps.get("codeswitch_realign"):
+            default = rate["codeswitch"].get("rate", 0.3)
+            rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")
+            rows[f"r={default:g}, realignment loss"] = f"rr-{switched}-cs-realign"
         return rows
     rows = {entry["name"]: f"{base}-a{entry['name']}" for entry in sweeps.get("anchors", [])}
     return {"all (main)": base, **rows}

@@ -135,4 +135,6 @@ def _switcher(tokenizer, texts: list[str], pairs_path: str, rows_path: str, sett
         seed=seed,
         translation=options["translation"],
         mixup=options.get("mixup", False),
+        realign_weight=options.get("realign_weight", 0.0),
+        realign_temperature=options.get("realign_temperature", 0.1),
     )
