@@ -167,7 +167,9 @@ def test_switch_table_reads_only_rows_the_method_has():
         codeswitch.SwitchPair("off", "éteint", 9),  # the method has no row for 9
     ]
     rows = np.arange(30, dtype=np.float32).reshape(10, 3)
-    table = codeswitch.SwitchTable.build(pairs, np.array([2, 5]), lambda at: rows[at])
+    from mosecrot.relrep import TargetRows
+
+    table = codeswitch.SwitchTable.build(pairs, TargetRows(np.array([2, 5]), rows[[2, 5]]))
     assert table.translations == {"set": [0, 1]}
     np.testing.assert_array_equal(table.rows, rows[[5, 2]])
     assert table.target_words == ["régler", "mettre"]
@@ -232,12 +234,10 @@ def test_switched_rows_stay_frozen_and_leave_with_the_training(freeze):
 def test_switched_batches_read_the_extra_rows_given():
     """The rows the body receives for switched ids are exactly the method's target rows."""
     switcher = _word_switcher(1.0)
-    seen = []
     model = train.SequenceClassifier(_tiny_bert(0), 3, "mean")
     table = train.SwitchedEmbedding(model.get_input_embeddings(), switcher.table.rows)
     ids = torch.tensor([[1, 40, 7, 42, 2]])
     out = table(ids)
-    seen.append(out)
     np.testing.assert_array_equal(out[0, 1].detach().numpy(), switcher.table.rows[0])
     np.testing.assert_array_equal(out[0, 3].detach().numpy(), switcher.table.rows[2])
     assert torch.equal(out[0, 2], model.get_input_embeddings().weight[7])
@@ -260,30 +260,16 @@ def test_switched_training_resumes_with_the_same_numbers(tmp_path):
     dev_ids, dev_labels = _data(8, 2)
     switcher = _word_switcher(0.5)
     switcher.pieces = [[(f"w{i}", [i]) for i in row[1:-1]] for row in ids]
-    with pytest.raises(Killed):
-        train.finetune(
-            train.SequenceClassifier(_tiny_bert(0), 3, "mean"),
-            ids,
-            labels,
-            dev_ids,
-            dev_labels,
-            0,
-            _settings(),
-            resume_path=resume,
-            on_epoch_end=stop,
-            switcher=switcher,
+
+    def run(**kwargs):
+        model = train.SequenceClassifier(_tiny_bert(0), 3, "mean")
+        return train.finetune(
+            model, ids, labels, dev_ids, dev_labels, 0, _settings(), resume_path=resume, switcher=switcher, **kwargs
         )
-    state, _ = train.finetune(
-        train.SequenceClassifier(_tiny_bert(0), 3, "mean"),
-        ids,
-        labels,
-        dev_ids,
-        dev_labels,
-        0,
-        _settings(),
-        resume_path=resume,
-        switcher=switcher,
-    )
+
+    with pytest.raises(Killed):
+        run(on_epoch_end=stop)
+    state, _ = run()
     for key in uninterrupted:
         assert torch.equal(uninterrupted[key], state[key]), key
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from mosecrot.anchors import Anchor, _first_match
 from mosecrot.io import PipelineInputError
+from mosecrot.relrep import TargetRows
 
 TRANSLATIONS = ("random", "first")
 
@@ -107,11 +108,10 @@ class SwitchTable:
     target_words: list[str]
 
     @classmethod
-    def build(cls, pairs: list[SwitchPair], known_rows: np.ndarray, rows_at) -> SwitchTable:
-        """`known_rows`: the vocabulary rows the method has a row for (a dictionary-only
-        method has none for words without a translation); `rows_at(vocab_rows)` returns them."""
-        known = set(np.asarray(known_rows).tolist())
-        usable = [p for p in pairs if p.target_row in known]
+    def build(cls, pairs: list[SwitchPair], built: TargetRows, source: str = "") -> SwitchTable:
+        """The pairs whose target word has a row in the method's `built` rows (a
+        dictionary-only build has none for words without a translation)."""
+        usable = [p for p, has in zip(pairs, built.contains([p.target_row for p in pairs])) if has]
         order = list(dict.fromkeys(p.target_row for p in usable))
         position = {row: i for i, row in enumerate(order)}
         translations: dict[str, list[int]] = {}
@@ -120,7 +120,7 @@ class SwitchTable:
             if position[pair.target_row] not in choices:  # "Set" and "set": one choice
                 choices.append(position[pair.target_row])
         spelled = {p.target_row: p.target for p in usable}
-        rows = rows_at(np.array(order, dtype=np.int64)) if order else np.zeros((0, 0), dtype=np.float32)
+        rows = built.at(order, source) if order else np.zeros((0, built.rows.shape[1]), dtype=np.float32)
         return cls(translations, np.asarray(rows, dtype=np.float32), [spelled[r] for r in order])
 
 

@@ -136,20 +136,37 @@ def sweep_methods(config: dict) -> list[str]:
     weighting = sweeps.get("weighting", "standard")
     names = [f"rr-{weighting}-k{k}" for k in sweeps.get("k", [])]
     names += [f"rr-{weighting}-a{entry['name']}" for entry in sweeps.get("anchors", [])]
-    default_rate = round(100 * config.get("codeswitch", {}).get("rate", 0.3))
     switched = sweeps.get("codeswitch_weighting") or weighting
-    for percent in sweeps.get("codeswitch_rates", []):
-        # r = 0 is the base method itself (same batches, same numbers: tests/test_codeswitch.py),
-        # and the configured rate is the plain -cs method: no model is trained twice.
-        suffix = "" if percent == 0 else "-cs" if percent == default_rate else f"-cs-r{percent}"
-        names.append(f"rr-{switched}{suffix}")
-    if sweeps.get("codeswitch_disjoint"):
-        names.append(f"rr-{switched}-cs-disjoint")
-    if sweeps.get("codeswitch_mixup"):
-        names.append(f"rr-{switched}-cs-mixup")
-    if sweeps.get("codeswitch_realign"):
-        names.append(f"rr-{switched}-cs-realign")
+    names += list(codeswitch_sweep(config, switched, references=False).values())
     return names
+
+
+CODESWITCH_OPTIONS = {
+    "disjoint": "pairs disjoint from the anchors",
+    "mixup": "embedding mixup",
+    "realign": "realignment loss",
+}
+
+
+def codeswitch_sweep(config: dict, weighting: str, references: bool = True) -> dict[str, str]:
+    """Label -> method of the code-switching sweep points on rr-<weighting>. r = 0 is the
+    base method itself (same batches, same numbers: tests/test_codeswitch.py) and the
+    configured rate the plain -cs method, so no model is trained twice; each option
+    switched on adds one point at the configured rate, beside its -cs reference (a row of
+    the sweep table, not a sweep job: `references=False` leaves it out)."""
+    sweeps = config.get("sweeps", {})
+    default = config.get("codeswitch", {}).get("rate", 0.3)
+    base = f"rr-{weighting}"
+    points = {}
+    for percent in sorted(sweeps.get("codeswitch_rates", [])):
+        suffix = "" if percent == 0 else "-cs" if percent == round(100 * default) else f"-cs-r{percent}"
+        points[f"r={percent / 100:g}" + (" (no switching)" if percent == 0 else "")] = base + suffix
+    for option, label in CODESWITCH_OPTIONS.items():
+        if sweeps.get(f"codeswitch_{option}"):
+            if references:
+                points.setdefault(f"r={default:g}", f"{base}-cs")
+            points[f"r={default:g}, {label}"] = f"{base}-cs-{option}"
+    return points
 
 
 def sweep_languages(config: dict, dataset: str) -> list[str]:

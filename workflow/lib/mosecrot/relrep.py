@@ -171,6 +171,11 @@ class TargetRows:
             )
         return found
 
+    def contains(self, vocab_rows) -> np.ndarray:
+        """Which of these vocabulary rows were built (a dictionary-only build has no row for
+        a word without a translation)."""
+        return np.isin(np.asarray(vocab_rows, dtype=np.int64), self.vocab_rows)
+
     def at(self, vocab_rows, source: str = "") -> np.ndarray:
         return np.asarray(self.rows[self.positions(vocab_rows, source)], dtype=np.float32)
 

@@ -474,6 +474,11 @@ def read_vocab(vocab_path: str | Path) -> list[str]:
     return Path(vocab_path).read_text(encoding="utf-8").split("\n")[:-1]
 
 
+def read_vocab_index(vocab_path: str | Path) -> dict[str, int]:
+    """The cached vocabulary as word -> matrix row."""
+    return {word: row for row, word in enumerate(read_vocab(vocab_path))}
+
+
 def load_cache(matrix_path: str | Path, vocab_path: str | Path, mmap: bool = True) -> Vectors:
     matrix = np.load(matrix_path, mmap_mode="r" if mmap else None)
     words = read_vocab(vocab_path)

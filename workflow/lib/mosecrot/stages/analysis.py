@@ -43,7 +43,6 @@ def _main_diagnostics(files: list[str], weighting: str, default_k) -> dict[str, 
 
 def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = None) -> dict[str, str]:
     weighting = sweeps.get("weighting", "standard")
-    rate = {"codeswitch": codeswitch or {}}
     base = f"rr-{weighting}"
     if kind == "k":
         rows = {f"k={k}": f"{base}-k{k}" for k in sweeps.get("k", [])}
@@ -51,23 +50,7 @@ def _sweep_rows(sweeps: dict, default_k, kind: str, codeswitch: dict | None = No
         return dict(sorted(rows.items(), key=lambda item: (item[0] == "k=all", _k_number(item[0]))))
     if kind == "codeswitch":
         switched = sweeps.get("codeswitch_weighting") or weighting
-        rows = {}
-        for percent in sorted(sweeps.get("codeswitch_rates", [])):
-            name = plan.sweep_methods({"sweeps": {"weighting": switched, "codeswitch_rates": [percent]}, **rate})
-            rows[f"r={percent / 100:g}" + (" (no switching)" if percent == 0 else "")] = name[0]
-        if sweeps.get("codeswitch_disjoint"):
-            default = rate["codeswitch"].get("rate", 0.3)
-            rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")  # the ablation's reference
-            rows[f"r={default:g}, pairs disjoint from the anchors"] = f"rr-{switched}-cs-disjoint"
-        if sweeps.get("codeswitch_mixup"):
-            default = rate["codeswitch"].get("rate", 0.3)
-            rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")
-            rows[f"r={default:g}, embedding mixup"] = f"rr-{switched}-cs-mixup"
-        if sweeps.get("codeswitch_realign"):
-            default = rate["codeswitch"].get("rate", 0.3)
-            rows.setdefault(f"r={default:g}", f"rr-{switched}-cs")
-            rows[f"r={default:g}, realignment loss"] = f"rr-{switched}-cs-realign"
-        return rows
+        return plan.codeswitch_sweep({"sweeps": sweeps, "codeswitch": codeswitch or {}}, switched)
     rows = {entry["name"]: f"{base}-a{entry['name']}" for entry in sweeps.get("anchors", [])}
     return {"all (main)": base, **rows}
 

@@ -58,8 +58,8 @@ def evaluate(
         positions = _word_positions(word_lists, vectors_vocab)
         built = relrep.TargetRows.load(target)
         if kind == "dict":  # words without a dictionary translation have no row: unknown
-            has = set(built.vocab_rows.tolist())
-            positions = {word: row for word, row in positions.items() if row in has}
+            built_here = built.contains(list(positions.values()))
+            positions = {word: row for (word, row), has in zip(positions.items(), built_here) if has}
         rows = np.fromiter(positions.values(), dtype=np.int64, count=len(positions))
         if kind == "rr" and settings.get("tuned"):
             word_rows, extra["tuned_anchor_rows"] = _tuned_target_rows(

@@ -99,7 +99,7 @@ def target_words(
 
     texts = [text for table in tables for text in datasets.read_table(Path(table))["text"].tolist()]
     dictionary = [target for _, target in lexicon.read_lexicon_tsv(Path(lexicon_path))]
-    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    index = vectors.read_vocab_index(vocab)
     rows, stats = transfer.words_read(texts, transfer.Tokenization.from_config(tokenization), dictionary, index)
     with atomic_path(out_rows) as tmp, open(tmp, "wb") as handle:
         np.save(handle, rows)
@@ -488,7 +488,7 @@ def codeswitch_pairs(
 
     if split not in ("anchors", "disjoint"):
         raise PipelineInputError(f"code-switching split {split!r}: use anchors or disjoint")
-    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    index = vectors.read_vocab_index(vocab)
     anchor_list = anchors_lib.read_anchors(anchors_path)
     pairs, stats = codeswitch.switch_pairs(
         lexicon.read_lexicon_tsv(Path(lexicon_path)),
@@ -526,7 +526,7 @@ def build_dictionary_rows(
     from mosecrot.inference import word_embeddings
 
     started = time.time()
-    index = {word: row for row, word in enumerate(vectors.read_vocab(vocab))}
+    index = vectors.read_vocab_index(vocab)
     pairs, stats = codeswitch.switch_pairs(
         lexicon.read_lexicon_tsv(Path(lexicon_path)), index, target_casing, anchors_lib.read_anchors(heldout_path)
     )

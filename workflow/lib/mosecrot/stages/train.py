@@ -121,9 +121,7 @@ def _switcher(tokenizer, texts: list[str], pairs_path: str, rows_path: str, sett
 
     options = settings["codeswitch"]
     built = relrep.TargetRows.load(rows_path)
-    table = codeswitch.SwitchTable.build(
-        codeswitch.read_pairs(pairs_path), built.vocab_rows, lambda at: built.at(at, rows_path)
-    )
+    table = codeswitch.SwitchTable.build(codeswitch.read_pairs(pairs_path), built, rows_path)
     return codeswitch.Switcher(
         pieces=codeswitch.word_pieces(tokenizer, texts, settings.get("text_prefix", "")),
         table=table,
