@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from mosecrot import analysis
+from mosecrot import analysis, stats
+from mosecrot.analysis.claims import _per_seed_differences
 
 LABELS = [f"c{i}" for i in range(4)]
 
@@ -28,7 +29,7 @@ def _evaluations(rng, accuracies: dict[tuple[str, str], tuple[float, int]], n=12
                     "method": method,
                     "seed": seed,
                     "zero_shot": method != "lr",
-                    "macro_f1": analysis.stats.point_estimate(gold[lang], np.array([labels])),
+                    "macro_f1": stats.point_estimate(gold[lang], np.array([labels])),
                     "accuracy": hit,
                     "chance_macro_f1": 0.1,
                     "uniform_macro_f1": 0.25,
@@ -72,8 +73,8 @@ def test_a_one_seed_method_is_untested_and_stays_out_of_the_family(rng):
     # The family holds one test: Holm and the simultaneous interval are those of one test.
     row = by_claim.loc["LR beats rr-standard"]
     assert row["p_holm"] == row["p_value"] and row["ci_level"] == pytest.approx(0.95)
-    assert analysis._per_seed_differences({0: 0.9}, {0: 0.5, 1: 0.6, 2: 0.4}) == pytest.approx([0.4, 0.3, 0.5])
-    assert analysis._per_seed_differences({0: 0.5, 1: 0.6}, {1: 0.4, 2: 0.1}) == pytest.approx([0.2])  # seed 1 only
+    assert _per_seed_differences({0: 0.9}, {0: 0.5, 1: 0.6, 2: 0.4}) == pytest.approx([0.4, 0.3, 0.5])
+    assert _per_seed_differences({0: 0.5, 1: 0.6}, {1: 0.4, 2: 0.1}) == pytest.approx([0.2])  # seed 1 only
     assert "untested" in analysis.claims_markdown(frame, 0.05)
 
 
@@ -270,7 +271,7 @@ def test_the_swap_cost_of_an_rr_method_reads_its_stitched_model_on_english(rng):
     row = row.set_index("method").loc["rr-standard"]
     stitched = np.mean(
         [
-            analysis.stats.point_estimate(evaluations.gold[("d", "en")], np.array([p]))
+            stats.point_estimate(evaluations.gold[("d", "en")], np.array([p]))
             for p in english.predicted[("d", "en", "fr/rr-standard")].values()
         ]
     )
