@@ -87,6 +87,15 @@ def test_simultaneous_intervals_widen_with_the_family(rng):
     family = analysis.finalize_claims(more, 0.05).iloc[0]
     assert family["ci_level"] == pytest.approx(0.975)
     assert family["ci_low"] < alone["ci_low"] and family["ci_high"] > alone["ci_high"]
+    # ... and so does what a row can detect: Holm's strictest level is alpha / family.
+    assert family["detectable"] > alone["detectable"]
+    frame = analysis.finalize_claims(more, 0.05)
+    assert f"| {frame['detectable'].iloc[0]:.3f} |" in analysis.claims_markdown(frame, 0.05)
+    paragraph = analysis.summary_paragraph(
+        frame, pd.DataFrame(), pd.DataFrame(columns=["dataset", "language", "zero_shot"]), 0.05
+    )
+    low, high = sorted(frame["detectable"])
+    assert f"(of 2); its tests detect true differences of {low:.3f} to {high:.3f}" in paragraph
 
 
 def test_main_table_marks_one_seed_rows_bolds_only_comparable_means_and_shows_both_chance_lines(rng):

@@ -170,3 +170,83 @@ def test_claims_are_checked_per_weighting_never_the_best_one(rng):
     assert all(c.languages == ("fr",) for c in seen) and all(c.languages == ("mt",) for c in unseen)
     assert not any("best" in c.text for c in claims)
     assert isinstance(analysis.finalize_claims([], 0.05), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- power
+
+
+def _simulated_power(difference: float, se: float, df: float, alpha: float, draws: int = 400_000) -> float:
+    """A t statistic by its definition (a normal over an independent chi-square's root), no
+    noncentral distribution: how often |t| passes the critical value."""
+    from scipy.stats import t
+
+    rng = np.random.default_rng(11)
+    statistic = (difference / se + rng.standard_normal(draws)) / np.sqrt(rng.chisquare(df, draws) / df)
+    return float((np.abs(statistic) > t.ppf(1 - alpha / 2, df)).mean())
+
+
+@pytest.mark.parametrize(("df", "alpha"), [(2.0, 0.05), (3.5, 0.05 / 70), (12.0, 0.01)])
+def test_the_detectable_difference_is_found_with_80_percent_power_by_simulation(df, alpha):
+    se = 0.04
+    detectable = stats.detectable_difference(se, df, alpha)
+    assert _simulated_power(detectable, se, df, alpha) == pytest.approx(0.8, abs=0.004)  # sd of the draw: 0.0006
+    assert _simulated_power(0.8 * detectable, se, df, alpha) < 0.75
+
+
+def test_the_detectable_difference_in_the_normal_limit_and_its_edges():
+    from scipy.stats import norm
+
+    # Infinite df: the textbook (z_{1-alpha/2} + z_power) * se, the far tail being negligible.
+    assert stats.detectable_difference(0.05, float("inf"), 0.05) == pytest.approx(
+        0.05 * (norm.ppf(0.975) + norm.ppf(0.8)), rel=1e-4
+    )
+    assert stats.detectable_difference(0.05, 1e7, 0.05) == pytest.approx(
+        stats.detectable_difference(0.05, float("inf"), 0.05), rel=1e-4
+    )
+    assert stats.detectable_difference(0.0, 3.0, 0.05) == 0.0
+    # Fewer degrees of freedom and a stricter level both need a larger difference.
+    assert stats.detectable_difference(0.05, 2, 0.05) > stats.detectable_difference(0.05, 8, 0.05)
+    assert stats.detectable_difference(0.05, 8, 0.05 / 70) > stats.detectable_difference(0.05, 8, 0.05)
+
+
+def _naive_detectable(var_a, var_b, test_set, m, alpha):
+    """se and Welch df written out for m seeds of both methods."""
+    parts = [v / m for v in (var_a, var_b) if v > 0]
+    variance = sum(parts) + test_set
+    df = variance**2 / sum(p**2 / (m - 1) for p in parts)
+    return stats.detectable_difference(np.sqrt(variance), df, alpha)
+
+
+def test_seeds_needed_is_the_first_seed_count_that_detects_the_difference():
+    var_a, var_b, test_set, alpha = 0.004, 0.001, 0.0002, 0.05 / 20
+    m = stats.seeds_needed((var_a, var_b), test_set, 0.1, alpha)
+    assert m is not None and m > 2
+    assert (
+        _naive_detectable(var_a, var_b, test_set, m, alpha)
+        <= 0.1
+        < _naive_detectable(var_a, var_b, test_set, m - 1, alpha)
+    )
+    # A deterministic method (LR) keeps one evaluation and no seed variance.
+    assert stats.seeds_needed((var_a, 0.0), test_set, 0.1, alpha, deterministic=(False, True)) <= m
+    # The test-set term does not shrink with seeds: past its floor no seed count is enough.
+    floor = stats.detectable_difference(np.sqrt(test_set), float("inf"), alpha)
+    assert stats.seeds_needed((var_a, var_b), test_set, 0.99 * floor, alpha) is None
+
+
+def test_every_tested_claim_says_what_it_could_detect(rng):
+    gold, good, bad = _systems(rng)
+    rows = [
+        {"claim": name, "group": "g", "language": "fr", "better": "a", "worse": "b"}
+        | {"difference": r.difference, "se": r.se, "df": r.df, "p_value": r.p_value}
+        for name, r in (
+            ("win", stats.method_test(gold, good, bad, 1000, 0)),
+            ("tie", stats.method_test(gold, good, good[::-1], 1000, 0)),
+        )
+    ]
+    frame = analysis.finalize_claims(rows + [{"claim": "one seed", "untested": "one seed"}], 0.05)
+    tested = frame[frame["verdict"] != "untested"]
+    # Larger than the simultaneous interval's half-width (the same level, plus the power).
+    assert (tested["detectable"] > (tested["ci_high"] - tested["ci_low"]) / 2).all()
+    for row in tested.itertuples():
+        assert row.detectable == pytest.approx(stats.detectable_difference(row.se, row.df, 0.05 / 2))
+    assert frame.set_index("claim")["detectable"].isna()["one seed"]

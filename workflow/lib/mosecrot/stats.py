@@ -18,6 +18,9 @@ of chance count: which seeds were trained, and which examples the test set holds
   test examples (descriptive: the seeds held fixed).
 - holm: Holm's step-down correction of a family of p-values.
 - t_half_width: the Student-t interval every test and cost in the analysis reports.
+- detectable_difference, seeds_needed: power. The smallest true difference a test of a given
+  standard error and degrees of freedom detects with 80% power, and the seeds a pilot's
+  variances need for a given difference (the pilot's variances taken as the true ones).
 - spearman_permutation: Spearman's rho with a permutation p (exact up to 8 points, or
   permuted within strata such as languages).
 
@@ -115,6 +118,9 @@ class MethodTest:
     seed_scores_b: list[float]
     test_set_variance: float
     resamples: int
+    # Seed-to-seed variance (ddof 1) of each method's scores, before dividing by the seed
+    # count; paired (shared checkpoints): the variance of the per-seed differences, and 0.
+    seed_variances: tuple[float, float] = (0.0, 0.0)
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         half = float(t_half_width(self.se, self.df, level))
@@ -219,7 +225,72 @@ def method_test(
     else:
         result = welch_from_replicates(observed_a, replicates_a, observed_b, replicates_b)
     difference, se, df, p, test_set = result
-    return MethodTest(difference, se, df, p, observed_a.tolist(), observed_b.tolist(), test_set, resamples)
+    if shared_checkpoints:
+        variances = (_seed_variance(observed_a - observed_b), 0.0)
+    else:
+        variances = (_seed_variance(observed_a), _seed_variance(observed_b))
+    return MethodTest(difference, se, df, p, observed_a.tolist(), observed_b.tolist(), test_set, resamples, variances)
+
+
+def _seed_variance(scores: np.ndarray) -> float:
+    return float(np.var(scores, ddof=1)) if len(scores) > 1 else 0.0
+
+
+def detectable_difference(se: float, df: float, alpha: float, power: float = 0.8) -> float:
+    """The smallest true difference |A - B| that a two-sided t-test at level alpha, with
+    standard error se and df degrees of freedom, rejects with probability `power`: the
+    statistic is then noncentral t with noncentrality difference / se (normal for infinite
+    df). se and df are taken as known, as a pilot run gives them. 0 where se is 0."""
+    from scipy.optimize import brentq
+    from scipy.stats import nct, norm, t
+
+    if not se > 0:
+        return 0.0
+    if math.isinf(df):
+        critical = norm.ppf(1 - alpha / 2)
+        rejects = lambda shift: norm.sf(critical - shift) + norm.cdf(-critical - shift)  # noqa: E731
+    else:
+        critical = t.ppf(1 - alpha / 2, df)
+        # The far tail as sf at -shift: scipy's nct.cdf there can return NaN.
+        rejects = lambda shift: nct.sf(critical, df, shift) + nct.sf(critical, df, -shift)  # noqa: E731
+    high = 1.0
+    while rejects(high) < power:
+        high *= 2
+    return float(se * brentq(lambda shift: rejects(shift) - power, 0.0, high, xtol=1e-10))
+
+
+def welch_df(seed_variances: tuple[float, ...], seeds: tuple[int, ...], test_set_variance: float) -> float:
+    """Welch-Satterthwaite degrees of freedom of a difference of seed means whose variance is
+    sum(v / m) + test_set_variance (the test-set part counted as known), as welch_from_replicates."""
+    parts = [(v / m, m) for v, m in zip(seed_variances, seeds) if m > 1 and v > 0]
+    variance = sum(part for part, _ in parts) + test_set_variance
+    denominator = sum(part**2 / (m - 1) for part, m in parts)
+    return variance**2 / denominator if denominator > 0 else math.inf
+
+
+def seeds_needed(
+    seed_variances: tuple[float, float],
+    test_set_variance: float,
+    difference: float,
+    alpha: float,
+    power: float = 0.8,
+    deterministic: tuple[bool, bool] = (False, False),
+    most: int = 1000,
+) -> int | None:
+    """The fewest seeds per method (the same m for both) at which a test of the given
+    variances detects `difference` with `power` at level alpha: se^2 = v_a/m + v_b/m +
+    test-set variance, Welch df. A deterministic method keeps its one evaluation. None when
+    `most` seeds do not suffice (the test-set term alone can be too large: more test
+    examples, not more seeds)."""
+    floor = detectable_difference(math.sqrt(test_set_variance), math.inf, alpha, power)
+    if floor >= difference:
+        return None
+    for m in range(2, most + 1):
+        seeds = tuple(1 if fixed else m for fixed in deterministic)
+        se = math.sqrt(sum(v / s for v, s in zip(seed_variances, seeds)) + test_set_variance)
+        if detectable_difference(se, welch_df(seed_variances, seeds, test_set_variance), alpha, power) <= difference:
+            return m
+    return None
 
 
 def _bootstrap_values(gold, predictions, resamples, seed) -> np.ndarray:

@@ -152,6 +152,9 @@ def test_claims(
                     "per_seed_differences": " ".join(f"{d:+.3f}" for d in paired),
                     "seeds_paired": shared,
                     "resamples": result.resamples,
+                    "seed_variance_better": result.seed_variances[0],
+                    "seed_variance_worse": result.seed_variances[1],
+                    "test_set_variance": result.test_set_variance,
                 }
             )
     return rows
@@ -176,10 +179,16 @@ def _per_seed_differences(a: dict[int, float], b: dict[int, float]) -> list[floa
     return [a[s] - b[s] for s in sorted(set(a) & set(b))]
 
 
+POWER = 0.8  # the power at which a claim row states the difference this run could detect
+
+
 def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
-    """Holm-correct the family of tested rows, give each row its verdict and a simultaneous
+    """Holm-correct the family of tested rows, give each row its verdict, a simultaneous
     interval (Bonferroni: each at level 1 - alpha/m, so all m cover together with
-    probability >= 1 - alpha)."""
+    probability >= 1 - alpha) and the smallest true difference it could detect with 80%
+    power at alpha/m (`detectable`): Holm's first, strictest step, at which a row is rejected
+    whatever the other rows' p-values; from the row's own standard error and degrees of
+    freedom, taken as the true ones."""
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["dataset", "claim", "language", "difference", "p_holm", "verdict"])
@@ -196,6 +205,10 @@ def finalize_claims(rows: list[dict], alpha: float) -> pd.DataFrame:
     frame["ci_low"] = np.clip(frame["difference"] - half, -1.0, 1.0)
     frame["ci_high"] = np.clip(frame["difference"] + half, -1.0, 1.0)
     frame["ci_level"] = 1 - alpha / max(family, 1)
+    frame["detectable"] = [
+        stats.detectable_difference(se, df, alpha / max(family, 1), POWER) if ok else np.nan
+        for se, df, ok in zip(frame["se"], frame["df"], tested)
+    ]
     significant = frame["p_holm"] < alpha
     frame["verdict"] = np.where(
         ~tested,
@@ -220,22 +233,26 @@ def claims_markdown(claims: pd.DataFrame, alpha: float) -> str:
         f"language. Difference = first method minus second (macro-F1). Intervals are simultaneous over the "
         f"family (Bonferroni, each at {1 - alpha / max(len(tested), 1):.4f}); Holm can reject where such an "
         'interval still touches 0. "Not significant" means the data cannot tell the methods apart at this '
-        "size, not that they are equal.",
+        "size, not that they are equal. Detectable: the smallest true difference this row's test would find "
+        f"with {POWER:.0%} power at Holm's strictest level (alpha / {max(len(tested), 1)}), from its own "
+        "standard error and degrees of freedom; a smaller true difference is likely to be missed.",
         "",
-        "| dataset | claim | language | difference [simultaneous CI] | per-seed differences | seeds | p | p (Holm) "
-        "| verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | claim | language | difference [simultaneous CI] | detectable | per-seed differences | seeds | p "
+        "| p (Holm) | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in claims.itertuples():
         seeds = f"{row.seeds_better} vs {row.seeds_worse}"
         if row.verdict == "untested":
             lines.append(
-                f"| {row.dataset} | {row.claim} | {row.language} | – | – | {seeds} | – | – | untested: {row.untested} |"
+                f"| {row.dataset} | {row.claim} | {row.language} | – | – | – | {seeds} | – | – "
+                f"| untested: {row.untested} |"
             )
             continue
         lines.append(
             f"| {row.dataset} | {row.claim} | {row.language} | {row.difference:+.3f} "
-            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}] | {row.per_seed_differences} | {seeds} | {row.p_value:.4f} | "
+            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}] | {row.detectable:.3f} | {row.per_seed_differences} | {seeds} "
+            f"| {row.p_value:.4f} | "
             f"{row.p_holm:.4f} | {row.verdict} |"
         )
     return "\n".join(lines) + "\n"

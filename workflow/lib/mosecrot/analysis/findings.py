@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mosecrot import stats
+from mosecrot.analysis.claims import POWER
 from mosecrot.analysis.evaluations import Evaluations, is_stitched
 
 
@@ -13,6 +14,20 @@ def _verdict_counts(rows: pd.DataFrame) -> str:
     counts = rows["verdict"].value_counts()
     order = ("supported", "contradicted", "not significant", "untested")
     return ", ".join(f"{counts.get(v, 0)} {v}" for v in order if counts.get(v, 0))
+
+
+def _detectable_range(rows: pd.DataFrame) -> str:
+    """What a claim family's tests could detect: the range and median of their rows'
+    detectable differences (claims.finalize_claims), or why there is none."""
+    if "detectable" not in rows or rows["detectable"].isna().all():
+        return "nothing tested, so nothing detectable"
+    found = rows["detectable"].dropna()
+    if len(found) == 1:
+        return f"its test detects a true difference of {found.iloc[0]:.3f} or more"
+    return (
+        f"its tests detect true differences of {found.min():.3f} to {found.max():.3f} or more "
+        f"(median {found.median():.3f})"
+    )
 
 
 def summary_paragraph(
@@ -33,11 +48,14 @@ def summary_paragraph(
             f"Each claim is tested per language and per RR weighting, each pair of methods once: {tested} "
             "method-level comparisons (seeds and test examples both random), Holm-corrected (alpha = "
             f'{alpha}); "supported" means the corrected test rejects in the claimed direction, "not significant" '
-            "that this run cannot tell the two methods apart (not that they are equal)."
+            "that this run cannot tell the two methods apart (not that they are equal). What the run could "
+            f"detect: per claim, the smallest true difference its test finds with {POWER:.0%} power at Holm's "
+            f"strictest level (alpha / {max(tested, 1)}); a smaller true difference is likely missed, so a "
+            '"not significant" below it says little.'
         )
         lines.append("")
         for group, rows in claims.groupby("group", sort=False):
-            lines.append(f"- *{group}*: {_verdict_counts(rows)} (of {len(rows)}).")
+            lines.append(f"- *{group}*: {_verdict_counts(rows)} (of {len(rows)}); {_detectable_range(rows)}.")
         lines.append("")
     rr_costs = costs[costs["method"].str.startswith("rr-")] if not costs.empty else costs
     if not rr_costs.empty:
