@@ -36,8 +36,13 @@ bench: setup
 	$(PY) bench/run.py
 
 # What a run will do (jobs, disk, fine-tuning hours) before it is started: make plan CONFIG=...
+# With PILOT=results/<run> (a finished run): the seeds each claim family needs to detect
+# DIFFERENCE (default 0.05) with test sets TEST_SCALE (default 1) times as large.
+PILOT ?=
+DIFFERENCE ?= 0.05
+TEST_SCALE ?= 1
 plan: setup
-	$(PY) tools/plan.py $(CONFIG)
+	$(PY) tools/plan.py $(CONFIG) $(if $(PILOT),--pilot $(PILOT) --difference $(DIFFERENCE) --test-scale $(TEST_SCALE))
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/snakefmt --check . && $(SNAKEMAKE) --lint

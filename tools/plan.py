@@ -1,4 +1,6 @@
 """What a run will do, before anyone spends GPU hours:  make plan CONFIG=config/config.yaml
+With a finished run as a pilot, also the seeds each claim family needs to detect a given
+difference:  make plan CONFIG=config/demo.yaml PILOT=results/demo DIFFERENCE=0.05
 
 Jobs per rule come from Snakemake's own dry run of the config (nothing is run or
 downloaded). Disk and time are estimates, each printed with what it rests on: the sizes
@@ -8,6 +10,7 @@ words a build keeps; the fine-tuning time from `make bench`'s measured throughpu
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -69,8 +72,25 @@ def _train_size(config: dict, dataset: str) -> tuple[int, str]:
     return PUBLISHED_TRAIN_SIZES.get(dataset, 0), "the published split size, method.md"
 
 
-def main(config_path: str) -> None:
+def pilot_section(config: dict, pilot: str, difference: float, test_scale: float) -> str:
+    """The seeds per claim family, from a finished run's claims table (tables/claims.csv)."""
+    import pandas as pd
+    from mosecrot.analysis.power import seeds_per_family_text
+
+    path = Path(pilot) / "tables" / "claims.csv"
+    if not path.exists():
+        raise SystemExit(f"{path}: no claims table; run the pilot to the end first (its aggregate rule writes it)")
+    claims = pd.read_csv(path)
+    if "test_set_sd" not in claims:
+        raise SystemExit(f"{path}: written before claims kept their variances; rerun its aggregate rule")
+    alpha = config["analysis"]["alpha"]
+    return f"Pilot: {path} (alpha {alpha})\n" + seeds_per_family_text(claims, difference, alpha, test_scale)
+
+
+def main(config_path: str, pilot: str | None = None, difference: float = 0.05, test_scale: float = 1.0) -> None:
     config = _config(config_path)
+    if pilot:
+        print(pilot_section(config, pilot, difference, test_scale))
     counts = job_counts(config_path)
     bench = json.loads(BENCH.read_text()) if BENCH.exists() else {}
     family = _model_family(config)
@@ -165,4 +185,10 @@ def main(config_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "config/config.yaml")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", nargs="?", default="config/config.yaml")
+    parser.add_argument("--pilot", help="a finished run's results folder, e.g. results/demo")
+    parser.add_argument("--difference", type=float, default=0.05, help="macro-F1 difference to detect (default 0.05)")
+    parser.add_argument("--test-scale", type=float, default=1.0, help="test sets this many times larger (default 1)")
+    args = parser.parse_args()
+    main(args.config, args.pilot, args.difference, args.test_scale)

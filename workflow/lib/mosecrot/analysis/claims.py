@@ -3,6 +3,7 @@ language, Holm over the family, verdicts and simultaneous intervals."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,9 +153,11 @@ def test_claims(
                     "per_seed_differences": " ".join(f"{d:+.3f}" for d in paired),
                     "seeds_paired": shared,
                     "resamples": result.resamples,
-                    "seed_variance_better": result.seed_variances[0],
-                    "seed_variance_worse": result.seed_variances[1],
-                    "test_set_variance": result.test_set_variance,
+                    # Standard deviations (macro-F1 units: the 4 decimals of the CSV keep them),
+                    # what make plan's pilot reads back.
+                    "seed_sd_better": math.sqrt(result.seed_variances[0]),
+                    "seed_sd_worse": math.sqrt(result.seed_variances[1]),
+                    "test_set_sd": math.sqrt(result.test_set_variance),
                 }
             )
     return rows
