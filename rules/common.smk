@@ -16,6 +16,8 @@ from mosecrot.lexicon import debian_dictd_dir  # noqa: E402
 plan.validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 validate(config, "../workflow/schemas/config.schema.yaml")
 plan.check_config(config)
+for warning in plan.config_warnings(config):
+    print(f"WARNING: {warning}", file=sys.stderr)
 
 RUN = config["run"]
 SRC = plan.SOURCE_LANG

@@ -83,11 +83,6 @@ CROSS = [
         "methods: rr-standard-kall-tuned needs a numeric k",
     ),
     (
-        "one seed: no method-level test possible",
-        _set("seeds", [0]),
-        "seeds: [0] gives every fine-tuned method one seed, but the claims are method-level tests",
-    ),
-    (
         "subword rows for an aligned variant",
         lambda c: c.update(methods=["rr-standard-aligned"], relrep={"unknown_words": "subword"}),
         "methods: rr-standard-aligned with relrep.unknown_words: subword would build unknown words unlike",

@@ -405,3 +405,28 @@ def test_checkpoints_can_be_temporary(tmp_path):
     run_snakemake("--configfile", str(configfile), "--directory", str(tmp_path), "--cores", "2", target)
     assert (tmp_path / target).exists()
     assert not (tmp_path / "results/tiny/models/intents/en/original/seed0").exists()
+
+
+def test_a_one_seed_pilot_runs_end_to_end_with_its_claims_untested(tmp_path):
+    """seeds: [0] is a pilot, not an error: Snakemake warns when it reads the config, the
+    whole run goes through (fine-tunings, evaluations, the aggregate and plots), every claim
+    that compares a one-seed method is untested with the reason, and the findings and the
+    aggregate's log carry the warning."""
+    config = yaml.safe_load(TINY.read_text())
+    config.update(run="pilot", seeds=[0], methods=["rr-standard", "ls", "lr", "no-swap"])
+    config["datasets"]["intents"]["languages"] = ["fr"]
+    config["training"]["epochs"] = 1
+    config.pop("sweeps")
+    configfile = tmp_path / "pilot.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = run_snakemake("--configfile", str(configfile), "--directory", str(tmp_path), "--cores", "2")
+    assert "WARNING: seeds: [0] gives every fine-tuned method one seed: a pilot run" in result.stderr
+    results = tmp_path / "results" / "pilot"
+    claims = pd.read_csv(results / "tables" / "claims.csv")
+    assert len(claims) and (claims["verdict"] == "untested").all()
+    assert claims["untested"].str.contains("one seed, no seed variance").all()
+    readme = (results / "README.md").read_text()
+    assert f"**Warning: {len(claims)} of {len(claims)} claims are untested" in readme
+    assert "(1 seed)" in (results / "tables" / "main.md").read_text()
+    assert (results / "plots" / "intents" / "bars.png").stat().st_size > 0
+    assert "one seed (a pilot run)" in (tmp_path / "logs" / "pilot" / "analysis" / "aggregate.log").read_text()

@@ -297,15 +297,22 @@ def check_config(config: dict) -> None:
             missing = [split for split in ("train", "dev", "test") if split not in spec.get("files", {})]
             if missing:
                 raise ConfigError(f"datasets.{dataset}.files: no path template for split(s) {', '.join(missing)}")
-    stochastic = [name for name in config.get("methods", []) if name not in ("lr",)]
-    if len(config.get("seeds", [0])) < 2 and stochastic:
-        raise ConfigError(
-            f"seeds: {config.get('seeds')} gives every fine-tuned method one seed, but the claims are method-level "
-            "tests that need a seed-to-seed variance; give two or more seeds (the paper used 5)"
-        )
     english = config.get("english_vectors")
     if english and SOURCE_LANG in languages and languages[SOURCE_LANG]["vectors"] != english:
         raise ConfigError("languages.en.vectors and english_vectors must be the same source; make them equal")
+
+
+def config_warnings(config: dict) -> list[str]:
+    """What runs but limits what the run can say (check_config refuses only what cannot work)."""
+    warnings = []
+    stochastic = [name for name in config.get("methods", []) if name not in ("lr",)]
+    if len(config.get("seeds", [0])) < 2 and stochastic:
+        warnings.append(
+            f"seeds: {config.get('seeds')} gives every fine-tuned method one seed: a pilot run. Its claims are "
+            "left untested (a method-level test needs a seed-to-seed variance) and its intervals hold the test "
+            "set's variance only; give two or more seeds (the paper used 5) to test claims"
+        )
+    return warnings
 
 
 def schema_errors(config: dict, schema: dict) -> list[str]:

@@ -32,6 +32,7 @@ from mosecrot.analysis.findings import (
     alignment_vs_transfer,
     codeswitch_markdown,
     findings_markdown,
+    one_seed_warning,
     summary_paragraph,
     tuned_variants,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "is_stitched",
     "load_evaluations",
     "method_order",
+    "one_seed_warning",
     "paper_table",
     "plot_bars",
     "plot_costs",

@@ -30,6 +30,21 @@ def _detectable_range(rows: pd.DataFrame) -> str:
     )
 
 
+def one_seed_warning(claims: pd.DataFrame) -> str | None:
+    """The warning a run whose claims a one-seed method leaves untested must carry (a pilot)."""
+    if claims.empty or "untested" not in claims:
+        return None
+    single = claims["untested"].fillna("").str.contains("one seed, no seed variance")
+    if not single.any():
+        return None
+    return (
+        f"**Warning: {int(single.sum())} of {len(claims)} claims are untested because a method they compare has "
+        "one seed (a pilot run): a method-level test needs a seed-to-seed variance, so these rows have no verdict "
+        "and the one-seed scores' intervals hold the test set's variance only. Train two or more seeds (the "
+        "paper used 5) to test them.**"
+    )
+
+
 def summary_paragraph(
     claims: pd.DataFrame,
     costs: pd.DataFrame,
@@ -41,7 +56,8 @@ def summary_paragraph(
     """The opening paragraph: what the tests say (one line per claim; the numbers are in
     the claims table), where the loss comes from, and the best stitched method per language
     against the multilingual baseline."""
-    lines = []
+    warning = one_seed_warning(claims)
+    lines = [warning, ""] if warning else []
     if not claims.empty:
         tested = int((claims["verdict"] != "untested").sum())
         lines.append(

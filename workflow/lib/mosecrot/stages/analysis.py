@@ -108,6 +108,8 @@ def aggregate(
                 table = analysis.sweep_table(part, dataset, rows, sweeps.get("languages"))[1]
                 sweep_text.append(f"## {dataset}: {title}\n\n" + table)
     claims = analysis.finalize_claims(claim_rows, alpha)
+    if warning := analysis.one_seed_warning(claims):
+        log.warning(warning.strip("*"))
     costs = analysis.transfer_costs(evaluations, english, methods, default_k, resamples, seed)
     analysis.write_frame(pd.concat(numeric) if numeric else pd.DataFrame(), out["main_csv"], index=True)
     analysis.write_frame(claims, out["claims_csv"])
