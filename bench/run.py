@@ -130,7 +130,7 @@ def _relrep_inputs():
 
 def child_relrep() -> dict:
     import torch  # noqa: F401 (the mix's library: imported before the clock, as numpy is for the peer)
-    from mosecrot import relrep
+    from mosecrot import blas, relrep
 
     queries, anchors, outputs = _relrep_inputs()
     base = rss_mb()
@@ -146,13 +146,15 @@ def child_relrep() -> dict:
         "output_mb": matrix.nbytes / 2**20,
         "search_only": _search_only(queries, anchors),
         "gemm_only": _gemm_only(queries, anchors),
+        "faiss_blas": blas.kernel_in_use(),
     }
 
 
 def _search_only(queries, anchors) -> float:
-    import faiss
     from mosecrot import relrep
+    from mosecrot.blas import load_faiss
 
+    faiss = load_faiss()
     qn, an = relrep.normalized(queries), relrep.normalized(anchors)
     started = time.perf_counter()
     faiss.knn(qn, an, K, metric=faiss.METRIC_INNER_PRODUCT)
@@ -194,9 +196,11 @@ def child_numpy_relrep() -> dict:
 def child_relrep_gpu() -> dict:
     """The full-size build on the GPU (faiss-gpu search; weights and mix as in the pipeline).
     Its clock includes the CUDA start-up, which every build job pays once."""
-    import faiss
     import torch  # noqa: F401 (the mix's library: imported before the clock)
     from mosecrot import relrep
+    from mosecrot.blas import load_faiss
+
+    faiss = load_faiss()
 
     n_words, n_anchors = GPU_FULL["words"], GPU_FULL["anchors"]
     rng = np.random.default_rng(4)
@@ -224,7 +228,23 @@ def child_sgemm() -> dict:
         started = time.perf_counter()
         a @ a
         best = min(best, time.perf_counter() - started)
-    return {"gflops": 2 * 4096**3 / best / 1e9}
+    return {"gflops": 2 * 4096**3 / best / 1e9, "numpy_blas": _numpy_blas()}
+
+
+def _numpy_blas() -> str:
+    """numpy's BLAS and the kernel it runs, as '<library>_<kernel>'."""
+    from threadpoolctl import threadpool_info
+
+    libs = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
+    return f"{libs[0]['internal_api']}_{libs[0].get('architecture')}" if libs else "unknown"
+
+
+def cpu_model() -> str:
+    """The CPU's model name, for the BENCH lines: a timing names its machine."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip().replace(" ", "_")
+    return "unknown"
 
 
 def child_raw_read() -> dict:
@@ -421,7 +441,7 @@ def _build_dir(method: str) -> Path:
 
 def child_paper_search() -> dict:
     """The target side's one search, shared by the three weightings (rule search_target_neighbours)."""
-    from mosecrot import plan, stages
+    from mosecrot import blas, plan, stages
 
     config, paths = _paper_config(), _paper_paths()
     started = time.perf_counter()
@@ -429,7 +449,8 @@ def child_paper_search() -> dict:
         str(paths["anchors"]), str(paths["matrix"]), str(paths["vocab"]), str(config["relrep"]["k"]), "plm",
         plan.relrep_build_settings(config), str(PAPER_OUT / "search.npz"),
     )  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "peak_gb": peak_mb() / 1024}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_gb": peak_mb() / 1024, "faiss_blas": blas.kernel_in_use()}
 
 
 def child_paper_build(method: str) -> dict:
@@ -652,10 +673,12 @@ def bench_relrep_build() -> None:
         f"FAISS search alone {search_frac:.0%}, its products alone without top-k {gemm_frac:.0%}); numpy "
         f"matmul+argpartition {median(numpy_build, 'seconds'):.1f} s -> {vs_numpy:.1f}x (runs {vs_numpy_spread}; "
         f"target >= 5x; a build at 100 % of the peak would be {vs_numpy_at_peak:.1f}x); "
-        f"peak memory {mem_ratio:.2f}x inputs+output"
+        f"peak memory {mem_ratio:.2f}x inputs+output; CPU {cpu_model()}, FAISS's BLAS kernel "
+        f"{ours[0]['faiss_blas']}, numpy's {sgemm[0]['numpy_blas']}"
     )
     emit(
         f"BENCH relrep_build ours_s={median(ours, 'seconds'):.3f} frac_sgemm_peak={frac:.3f} "
+        f"cpu={cpu_model()} faiss_blas={ours[0]['faiss_blas'].replace(' ', '_')} numpy_blas={sgemm[0]['numpy_blas']} "
         f"frac_spread={min(fractions):.3f}-{max(fractions):.3f} vs_numpy={vs_numpy:.2f} "
         f"vs_numpy_spread={vs_numpy_spread} "
         f"search_frac={search_frac:.3f} gemm_frac={gemm_frac:.3f} "
@@ -738,7 +761,8 @@ def bench_paper_scale() -> None:
         f"BENCH paper_scale cache_s={cache['seconds']:.1f} build_s={build_s:.1f} search_s={search['seconds']:.1f} "
         f"eval_s={eval_s:.1f} "
         f"peak_rss_gb={peak:.2f} disk_per_build_gb={disk:.3f} anchors={anchors['anchors']} "
-        f"words_read={words['rows']} ls_build_s={builds['ls']['seconds']:.1f}"
+        f"words_read={words['rows']} ls_build_s={builds['ls']['seconds']:.1f} cpu={cpu_model()} "
+        f"faiss_blas={search['faiss_blas'].replace(' ', '_')}"
     )
     shutil.rmtree(PAPER_OUT, ignore_errors=True)  # ~10 GB of generated inputs
 

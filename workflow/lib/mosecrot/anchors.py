@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mosecrot.blas import load_faiss
 from mosecrot.io import PipelineInputError
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,7 @@ def _subsample(
 
 def _spread(anchors: list[Anchor], n: int, rng: random.Random, target_matrix: np.ndarray | None) -> list[Anchor]:
     """k-means over the anchors' target vectors; keep the anchor nearest each centroid."""
-    import faiss
-
+    faiss = load_faiss()
     if target_matrix is None:
         raise PipelineInputError("the 'spread' strategy needs the target vectors")
     points = np.ascontiguousarray(target_matrix[[a.target_row for a in anchors]], dtype=np.float32)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mosecrot.blas import load_faiss
 from mosecrot.io import PipelineInputError, atomic_path, progress
 
 log = logging.getLogger(__name__)
@@ -25,15 +26,13 @@ WEIGHTINGS = ("standard", "softmax", "sparsemax")
 
 
 def gpu_available() -> bool:
-    import faiss
-
+    faiss = load_faiss()
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
 def normalized(x: np.ndarray) -> np.ndarray:
     """A float32 C-contiguous L2-normalised copy; zero rows stay zero (cosine 0)."""
-    import faiss
-
+    faiss = load_faiss()
     out = np.array(x, dtype=np.float32, order="C", copy=True)
     faiss.normalize_L2(out)
     return out
@@ -96,8 +95,7 @@ def topk_search(
     queries_n: np.ndarray, anchors_n: np.ndarray, k: int, backend: str, fp16: bool = False, gpu_resources=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k inner products of normalised rows: (similarities, anchor indices; -1 = none)."""
-    import faiss
-
+    faiss = load_faiss()
     if backend == "faiss-gpu":
         xq, xb = (queries_n.astype(np.float16), anchors_n.astype(np.float16)) if fp16 else (queries_n, anchors_n)
         return faiss.knn_gpu(gpu_resources, xq, xb, k, metric=faiss.METRIC_INNER_PRODUCT)
@@ -265,8 +263,7 @@ def _searched_chunks(queries, anchors_n, k, settings: Settings, backend, desc):
     search runs on the raw rows (no normalised copy of the chunk)."""
     gpu_resources = None
     if backend == "faiss-gpu":
-        import faiss
-
+        faiss = load_faiss()
         gpu_resources = faiss.StandardGpuResources()  # one per process
     for start in progress(range(0, queries.shape[0], settings.chunk_rows), desc=desc, unit="chunk"):
         q = np.ascontiguousarray(queries[start : start + settings.chunk_rows], dtype=np.float32)
@@ -448,8 +445,7 @@ def precision_at_k(
 ) -> dict:
     """Share of queries whose gold candidates include one of their k nearest (cosine).
     normalize=False: the rows are unit length already."""
-    import faiss
-
+    faiss = load_faiss()
     if len(gold) == 0:
         return {"pairs": 0} | {f"p@{k}": None for k in ks}
     if normalize:
@@ -471,8 +467,7 @@ def lexicon_induction(
 ) -> dict:
     """Precision@k of translating held-out target words to English PLM tokens by cosine
     of their relative representations (similarities to all anchors in their own space)."""
-    import faiss
-
+    faiss = load_faiss()
     if len(gold) == 0:
         return precision_at_k(target_query, source_candidates, gold, ks)
     rel_t = normalized(target_query) @ normalized(target_anchor_vecs).T
