@@ -17,6 +17,22 @@ def test_intents_sampling_is_seeded_and_has_no_runtime_slots():
     assert not first["text"].str.contains(r"[{}<>\[\]]").any()  # fully expanded templates
 
 
+def test_extra_test_sentences_leave_every_other_sentence_where_it_was():
+    data = package_dir("home_assistant_intents") / "data"
+    fractions = {"train": 0.5, "dev": 0.15, "test": 0.35}
+    plain = datasets.sample_intents(data, "fi", INTENTS, 30, 0, fractions)
+    larger = datasets.sample_intents(data, "fi", INTENTS, 30, 0, fractions, extra_test_per_intent=60)
+    # The first rows are the plain sample, row for row; the rest are new test sentences.
+    pd.testing.assert_frame_equal(larger.iloc[: len(plain)], plain)
+    extra = larger.iloc[len(plain) :]
+    assert set(extra["split"]) == {"test"} and not extra["text"].isin(plain["text"]).any()
+    assert not larger["text"].duplicated().any()
+    per_intent = extra.groupby("label").size()
+    assert per_intent.max() == 60 and set(per_intent.index) <= set(INTENTS)
+    # Seeded: the same extra sentences again.
+    pd.testing.assert_frame_equal(larger, datasets.sample_intents(data, "fi", INTENTS, 30, 0, fractions, 60))
+
+
 def test_unknown_intent_names_language():
     data = package_dir("home_assistant_intents") / "data"
     with pytest.raises(PipelineInputError, match="HassNoSuchThing not defined for fi"):

@@ -158,12 +158,20 @@ def _sample_expression(expression, rng: random.Random, intents, data) -> str | N
 
 
 def sample_intents(
-    data_dir: Path, lang: str, intents: list[str], per_intent: int, seed: int, fractions: dict[str, float]
+    data_dir: Path,
+    lang: str,
+    intents: list[str],
+    per_intent: int,
+    seed: int,
+    fractions: dict[str, float],
+    extra_test_per_intent: int = 0,
 ) -> pd.DataFrame:
     """Sample sentences per intent from home-assistant-intents templates, seeded, and
-    split them; templates with runtime slots or wildcards are skipped."""
+    split them; templates with runtime slots or wildcards are skipped. extra_test_per_intent:
+    up to this many further distinct sentences per intent, drawn afterwards with a generator
+    of their own, go to the test split only (the other splits, and the first test sentences,
+    are those of extra_test_per_intent = 0; an intent whose templates run out gets fewer)."""
     from hassil.intents import Intents
-    from hassil.parse_expression import parse_sentence
 
     path = Path(data_dir) / f"{lang}.json"
     if not path.exists():
@@ -171,26 +179,40 @@ def sample_intents(
     raw = json.loads(path.read_text(encoding="utf-8"))
     parsed = Intents.from_dict(raw)
     rng = random.Random(f"{seed}-{lang}")
-    rows = []
+    extra_rng = random.Random(f"{seed}-{lang}-extra-test")
+    rows, extra = [], []
     for intent_name in intents:
         intent = parsed.intents.get(intent_name)
         if intent is None:
             raise PipelineInputError(f"{path}: intent {intent_name} not defined for {lang}; drop it from the config")
-        sentences: set[str] = set()
         templates = [(data, text) for data in intent.data for text in data.sentence_texts]
-        for _ in range(per_intent * 20):
-            if len(sentences) >= per_intent or not templates:
-                break
-            data, text = rng.choice(templates)
-            try:
-                sentence = _sample_expression(parse_sentence(text).expression, rng, parsed, data)
-            except Exception:  # noqa: BLE001 - a malformed template is skipped, not fatal
-                sentence = None
-            if sentence:
-                sentences.add(" ".join(sentence.split()))
-        for sentence in sorted(sentences):
-            rows.append((sentence, intent_name))
-    return stratified_splits(rows, fractions, rng)
+        sentences = _draw_sentences(templates, parsed, rng, per_intent, set())
+        rows += [(sentence, intent_name) for sentence in sorted(sentences)]
+        if extra_test_per_intent:
+            more = _draw_sentences(templates, parsed, extra_rng, extra_test_per_intent, sentences)
+            extra += [("test", sentence, intent_name) for sentence in sorted(more)]
+    frame = stratified_splits(rows, fractions, rng)
+    return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True) if extra else frame
+
+
+def _draw_sentences(templates, parsed, rng: random.Random, wanted: int, taken: set[str]) -> set[str]:
+    """Up to `wanted` distinct sentences not in `taken`, within wanted x 20 draws."""
+    from hassil.parse_expression import parse_sentence
+
+    sentences: set[str] = set()
+    for _ in range(wanted * 20):
+        if len(sentences) >= wanted or not templates:
+            break
+        data, text = rng.choice(templates)
+        try:
+            sentence = _sample_expression(parse_sentence(text).expression, rng, parsed, data)
+        except Exception:  # noqa: BLE001 - a malformed template is skipped, not fatal
+            sentence = None
+        if sentence:
+            sentence = " ".join(sentence.split())
+            if sentence not in taken:
+                sentences.add(sentence)
+    return sentences
 
 
 def stratified_splits(rows: list[tuple[str, str]], fractions: dict[str, float], rng: random.Random) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import logging
 import time
 from pathlib import Path
 
-from mosecrot import datasets, lexicon, vectors
+from mosecrot import datasets, lexicon, plan, vectors
 from mosecrot.io import write_json
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out:
             spec["per_intent"],
             spec["seed"],
             spec["fractions"],
+            # Target test sets only: the English train, dev and test sets stay as they are.
+            spec["extra_test_per_intent"] if lang != plan.SOURCE_LANG else 0,
         )
     elif kind == "huggingface":
         frame = datasets.load_huggingface_dataset(spec, lang, splits)
