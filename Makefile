@@ -6,7 +6,7 @@ SNAKEMAKE := $(VENV)/bin/snakemake
 CORES ?= 2
 CONFIG ?= config/config.yaml
 
-.PHONY: setup demo test bench plan lint readme-findings
+.PHONY: setup demo test bench plan lint readme-findings rates
 
 setup: $(STAMP)
 
@@ -25,6 +25,10 @@ $(STAMP): requirements/torch.txt requirements/base.txt requirements/assets.txt r
 demo: setup
 	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES) --scheduler greedy
 	$(SNAKEMAKE) --configfile config/demo.yaml --report results/demo/report.html
+
+# The learning-rate sensitivity of the demo's comparison (after make demo): results/demo-rates/
+rates: setup
+	$(PY) tools/rate_sensitivity.py config/demo.yaml --cores $(CORES)
 
 readme-findings:
 	$(PY) tools/readme_findings.py results/demo/README.md README.md "make demo"

@@ -122,6 +122,7 @@ def load_evaluations(paths: list[str], key: Callable[[dict], str] | None = None)
                 "trained_for": result.get("trained_for"),
                 "embedding_drift": training.get("embedding_drift"),
                 "dev_macro_f1": training.get("dev_macro_f1"),
+                "dev_loss": training.get("dev_loss"),
                 "selected_epoch": training.get("selected_epoch"),
                 "tuned_anchors_changed": (result.get("tuned_anchor_rows") or {}).get("changed_by_finetuning"),
                 "tuned_anchor_tokens": (result.get("tuned_anchor_rows") or {}).get("anchor_tokens"),
