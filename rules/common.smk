@@ -399,7 +399,13 @@ def finetune_inputs(wildcards):
 def training_params(wildcards):
     method = _training_method(wildcards.training)
     model = config["models"][model_role(method)]
-    settings = {k: v for k, v in config["training"].items() if k != "keep_checkpoints"}
+    # Settings that change no number stay out of the params, so changing them retrains nothing
+    # (the rule script reads resume_every_s from the config).
+    settings = {
+        k: v
+        for k, v in config["training"].items()
+        if k not in ("keep_checkpoints", "resume_every_s")
+    }
     settings["freeze_embeddings"] = method.frozen or model["freeze_embeddings"]
     settings["text_prefix"] = model["text_prefix"]
     settings["pooling"] = model["pooling"]

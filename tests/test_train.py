@@ -156,6 +156,42 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
         torch.testing.assert_close(resumed[key], uninterrupted[key], rtol=0, atol=0)
 
 
+def test_resume_states_are_written_at_most_every_resume_every_s(tmp_path, monkeypatch):
+    resume = tmp_path / "resume.pt"
+    exists = []
+    _train(
+        _settings(epochs=3, resume_every_s=1e9), resume=resume, on_epoch_end=lambda e: exists.append(resume.exists())
+    )
+    assert exists == [False, False, False]  # a short run never pays for a state nothing reads
+    # A clock that moves 10 s per epoch: with resume_every_s 15 the states follow epochs 3 and 5.
+    now = [0.0]
+    monkeypatch.setattr(train.time, "time", lambda: now[0])
+    saved, original = [], train._save_resume
+    monkeypatch.setattr(train, "_save_resume", lambda *args: (saved.append(args[-2]), original(*args)))
+    _train(
+        _settings(epochs=5, resume_every_s=15), resume=resume, on_epoch_end=lambda e: now.__setitem__(0, now[0] + 10)
+    )
+    assert saved == [3, 5]
+    monkeypatch.undo()
+    resume.unlink()
+
+    # A state written at one interval resumes a run at another: the interval changes no number.
+    class Killed(Exception):
+        pass
+
+    def kill_after_second(epoch):
+        if epoch == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        _train(_settings(epochs=3, resume_every_s=0), resume=resume, on_epoch_end=kill_after_second)
+    resumed = []
+    _, _, curve = _train(_settings(epochs=3, resume_every_s=1e9), resume=resume, on_epoch_end=resumed.append)
+    assert resumed == [3]  # epochs 1 and 2 came from the state
+    _, _, full = _train(_settings(epochs=3))
+    assert [r["dev_loss"] for r in curve] == [r["dev_loss"] for r in full]
+
+
 def test_patience_stops_after_epochs_without_improvement():
     _, _, curve = _train(_settings(epochs=30, learning_rate=0.0, patience=2))
     assert len(curve) < 30 and train.selected_epoch(curve)["epoch"] == len(curve) - 2

@@ -15,7 +15,11 @@ run_rule(
     labels_path=snakemake.input.labels,
     model=snakemake.input.model,
     out_dir=snakemake.output[0],
-    settings={**snakemake.params.settings, "threads": snakemake.threads},
+    settings={
+        **snakemake.params.settings,
+        "threads": snakemake.threads,
+        "resume_every_s": snakemake.config["training"]["resume_every_s"],
+    },
     seed=int(snakemake.wildcards.seed),
     embeddings=snakemake.input.get("embeddings", ""),
     resume=snakemake.output[0].rstrip("/") + ".resume.pt",
