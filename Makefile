@@ -28,7 +28,7 @@ demo: setup
 
 # The learning-rate sensitivity of the demo's comparison (after make demo): results/demo-rates/
 rates: setup
-	$(PY) tools/rate_sensitivity.py config/demo.yaml --cores $(CORES)
+	$(PY) tools/rate_sensitivity.py config/demo.yaml --cores $(CORES) --seeds 0 1 2
 
 readme-findings:
 	$(PY) tools/readme_findings.py results/demo/README.md README.md "make demo"

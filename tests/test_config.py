@@ -162,10 +162,13 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "rr-standard-aligned",
         "rr-standard-cs",
         "rr-sparsemax-cs",
+        "rr-softmax-cs",
     }
     assert set(DEMO["methods"]) <= set(merged["methods"])
-    assert set(DEMO["sweeps"]["k"]) < set(merged["sweeps"]["k"]) and merged["sweeps"]["anchors"]
-    assert merged["sweeps"]["codeswitch_rates"] == DEMO["sweeps"]["codeswitch_rates"]  # kept by the merge
+    assert merged["sweeps"]["k"] == [1, 10, 100, "all"] and merged["sweeps"]["anchors"]
+    assert merged["sweeps"]["codeswitch_rates"] == [0, 10, 30, 50] and merged["sweeps"]["codeswitch_realign"]
+    # The demo's own sweep settings are kept by the merge: its weighting for the code-switching points.
+    assert merged["sweeps"]["codeswitch_weighting"] == DEMO["sweeps"]["codeswitch_weighting"] == "softmax"
     plan.validate_config(merged, SCHEMA)
     validate(merged, str(SCHEMA))
     plan.check_config(merged)
