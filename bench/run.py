@@ -7,6 +7,8 @@ every ratio is the median of RUNS runs of both sides, printed with its spread (m
   relrep_build:  the whole relative-matrix build (search, weighting, mix) vs the machine's
                  sgemm peak and a chunked numpy matmul + argpartition build; FAISS's search
                  and the bare similarity products are timed too, as the ceilings they are
+  faiss_kernels: faiss.knn with the BLAS kernel mosecrot.blas chooses vs the one faiss's
+                 OpenBLAS picks by itself and its generic fallback (Prescott)
   finetune:      examples per second of our training loop vs Hugging Face's Trainer, same
                  model (all-MiniLM-L6-v2 with BERT's [CLS] pooler head), data, batch, threads
   relrep_gpu:    the paper-scale build (2M words x 12k anchors x 300) with faiss-gpu; says
@@ -66,8 +68,8 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(task: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", task], capture_output=True, text=True)
+def child(task: str, env: dict | None = None) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--child", task], capture_output=True, text=True, env=env)
     if result.returncode != 0:
         sys.exit(f"bench step {task} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -218,6 +220,26 @@ def child_relrep_gpu() -> dict:
     search = time.perf_counter() - started
     name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"{faiss.get_num_gpus()} GPU(s)"
     return {"seconds": seconds, "search_only": search, "gpu": name}
+
+
+def child_faiss_knn() -> dict:
+    """faiss.knn of 40k x 10k x 300-d, k = 1 (the issue's measurement), best of 3, with the
+    kernel mosecrot.blas leaves or OPENBLAS_CORETYPE forces."""
+    from mosecrot import blas
+
+    faiss = blas.load_faiss()
+    rng = np.random.default_rng(0)
+    queries = rng.standard_normal((40_000, DIM), dtype=np.float32)
+    anchors = rng.standard_normal((10_000, DIM), dtype=np.float32)
+    faiss.normalize_L2(queries)
+    faiss.normalize_L2(anchors)
+    faiss.knn(queries[:1000], anchors, 1, metric=faiss.METRIC_INNER_PRODUCT)  # warm up
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        faiss.knn(queries, anchors, 1, metric=faiss.METRIC_INNER_PRODUCT)
+        best = min(best, time.perf_counter() - started)
+    return {"seconds": best, "kernel": blas.kernel_in_use()}
 
 
 def child_sgemm() -> dict:
@@ -579,6 +601,7 @@ CHILDREN = {
     "relrep": child_relrep,
     "numpy_relrep": child_numpy_relrep,
     "sgemm": child_sgemm,
+    "faiss_knn": child_faiss_knn,
     "relrep_gpu": child_relrep_gpu,
     "paper_generate": child_paper_generate,
     "paper_cache": child_paper_cache,
@@ -686,6 +709,34 @@ def bench_relrep_build() -> None:
     )
 
 
+def bench_faiss_kernels() -> None:
+    """faiss.knn with the kernel mosecrot.blas chooses against the kernel faiss's OpenBLAS
+    picks by itself here and its generic fallback (Prescott), each in its own process."""
+    import os
+
+    from mosecrot import blas
+
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    detected = (blas.probe_faiss_blas(environ) or [{}])[0].get("architecture") or "unknown"
+    ours = [child("faiss_knn", environ) for _ in range(RUNS)]
+    runs = {core: [child("faiss_knn", environ | {"OPENBLAS_CORETYPE": core}) for _ in range(RUNS)]
+            for core in dict.fromkeys([detected, "Prescott"]) if core != "unknown"}  # fmt: skip
+    used = ours[0]["kernel"].split()[-1]
+    ratios = {core: median(r, "seconds") / median(ours, "seconds") for core, r in runs.items()}
+    print(
+        f"faiss_kernels (faiss.knn 40k x 10k x {DIM}-d, k = 1, CPU {cpu_model()}): as chosen ({used}) "
+        f"{median(ours, 'seconds'):.2f} s ({spread(ours, 'seconds')}); "
+        + "; ".join(f"{core} {median(r, 'seconds'):.2f} s = {ratios[core]:.2f}x" for core, r in runs.items())
+        + f" (faiss's OpenBLAS picks {detected} here by itself)"
+    )
+    emit(
+        f"BENCH faiss_kernels cpu={cpu_model()} chosen={used} chosen_s={median(ours, 'seconds'):.3f} "
+        f"detected={detected} "
+        + " ".join(f"{core.lower()}_s={median(r, 'seconds'):.3f}" for core, r in runs.items())
+        + f" runs={RUNS}"
+    )
+
+
 def bench_finetune() -> None:
     ours, trainer = [], []
     for _ in range(RUNS):
@@ -770,6 +821,7 @@ def bench_paper_scale() -> None:
 BENCHES = {
     "vec_load": bench_vec_load,
     "relrep_build": bench_relrep_build,
+    "faiss_kernels": bench_faiss_kernels,
     "finetune": bench_finetune,
     "relrep_gpu": bench_relrep_gpu,
     "paper_scale": bench_paper_scale,
