@@ -138,6 +138,7 @@ def child_relrep() -> dict:
     base = rss_mb()
     inputs_mb = (queries.nbytes + anchors.nbytes + outputs.nbytes) / 2**20
     settings = relrep.Settings(k=K, weighting="softmax", tau=0.1, backend="faiss-cpu")
+    blas.load_faiss()  # its BLAS probe (a child process), as torch's import, before the clock
     started = time.perf_counter()
     matrix, _, _ = relrep.stitch(queries, anchors, outputs, settings)
     seconds = time.perf_counter() - started
@@ -466,6 +467,7 @@ def child_paper_search() -> dict:
     from mosecrot import blas, plan, stages
 
     config, paths = _paper_config(), _paper_paths()
+    blas.load_faiss()  # its BLAS probe before the clock
     started = time.perf_counter()
     stages.search_target_neighbours(
         str(paths["anchors"]), str(paths["matrix"]), str(paths["vocab"]), str(config["relrep"]["k"]), "plm",

@@ -51,7 +51,9 @@ def _child(code: str, **env) -> dict:
 
 
 REPORT = (
-    "import json; from mosecrot import blas; print(json.dumps(blas.configure() | {'in_use': blas.kernel_in_use()}))"
+    "import json, os; from mosecrot import blas; "
+    "print(json.dumps(blas.configure() | {'in_use': blas.kernel_in_use(), "
+    "'environment_after': os.environ.get('OPENBLAS_CORETYPE')}))"
 )
 
 
@@ -64,12 +66,15 @@ def test_faiss_runs_a_kernel_of_the_best_class_this_cpu_supports():
         assert blas.KERNEL_CLASS[report["used"].lower()] >= best, report
     if report["how"] == "corrected":
         assert blas.corrected_core(report["detected"], blas.cpu_flags()) == report["used"]
+    # Taken back once faiss has loaded: later libraries and child processes see the user's environment.
+    assert report["environment_after"] is None
 
 
 def test_a_core_type_set_by_the_user_is_kept():
     report = _child(REPORT, OPENBLAS_CORETYPE="Prescott")
     assert report["how"] == "set in the environment"
     assert report["in_use"] == "openblas Prescott"  # the loaded library says so, not our table
+    assert report["environment_after"] == "Prescott"
 
 
 def test_the_probe_sees_what_faiss_loads():

@@ -26,7 +26,7 @@ def test_extra_test_sentences_leave_every_other_sentence_where_it_was():
     pd.testing.assert_frame_equal(larger.iloc[: len(plain)], plain)
     extra = larger.iloc[len(plain) :]
     assert set(extra["split"]) == {"test"} and not extra["text"].isin(plain["text"]).any()
-    assert not larger["text"].duplicated().any()
+    assert not extra["text"].duplicated().any()  # nor twice among the extras, of any intent
     per_intent = extra.groupby("label").size()
     assert per_intent.max() == 60 and set(per_intent.index) <= set(INTENTS)
     # Seeded: the same extra sentences again.

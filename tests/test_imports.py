@@ -64,3 +64,20 @@ def test_the_library_has_no_import_circle():
     graph = import_graph()
     assert "mosecrot.analysis.claims" in graph and "mosecrot.stats" in graph["mosecrot.analysis.claims"]
     assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+
+
+def test_faiss_is_imported_only_through_load_faiss():
+    """mosecrot.blas chooses faiss's BLAS kernel before faiss loads: an `import faiss`
+    anywhere else would load it first and the choice would silently do nothing."""
+    root = LIBRARY.parents[1]
+    offenders = []
+    for path in [*(root / "workflow").rglob("*.py"), *(root / "bench").rglob("*.py"), *(root / "tests").rglob("*.py")]:
+        if path.name == "blas.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name == "faiss" or name.startswith("faiss.") for name in names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not offenders, f"import faiss outside mosecrot.blas: {offenders}"

@@ -56,7 +56,10 @@ def test_seeds_per_family_from_each_rows_variances():
     # A hundred times the test examples bring the second row into reach.
     assert seeds_per_family(claims, 0.1, 0.05, test_scale=100).set_index("group").loc["b", "unreachable"] == 0
     text = seeds_per_family_text(claims, 0.1, 0.05)
-    assert "model:" in text and "1 beyond any seed count" in text
+    assert "model:" in text and "1 beyond 1,000 seeds or out of any seed count's reach" in text
+    one_seed = pd.DataFrame([{"group": "a", "verdict": "untested", "untested": "x: one seed, no seed variance"}])
+    with pytest.raises(ValueError, match="a pilot needs two or more seeds"):
+        seeds_per_family(one_seed, 0.1, 0.05)
 
 
 def _load_plan_tool():

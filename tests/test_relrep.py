@@ -148,8 +148,9 @@ def test_lexicon_induction_on_identical_spaces(rng):
 def test_gpu_search_equals_cpu(rng, fp16):
     queries = relrep.normalized(rng.standard_normal((5000, 64)))
     anchors = relrep.normalized(rng.standard_normal((700, 64)))
-    import faiss
+    from mosecrot.blas import load_faiss
 
+    faiss = load_faiss()
     cpu_sims, cpu_idx = relrep.topk_search(queries, anchors, 50, "faiss-cpu")
     gpu_sims, gpu_idx = relrep.topk_search(
         queries, anchors, 50, "faiss-gpu", fp16=fp16, gpu_resources=faiss.StandardGpuResources()

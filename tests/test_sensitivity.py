@@ -46,3 +46,24 @@ def test_rates_are_chosen_by_english_dev_never_by_the_target_scores():
     assert "en" not in frame.columns and "ls" not in set(frame["method"])
     text = sensitivity.rate_markdown(frame, 2e-4)
     assert "| multilingual | 0.0002 | 6 | 2 | 1.000 | 0.105 | 3.5 | 0.605 | yes |" in text
+
+
+def test_each_rates_overlay_is_a_valid_run_of_its_own(tmp_path):
+    """Through the real config path: Snakemake merges the overlay over the demo config, the
+    strict schema accepts the run name, and the dry run plans only the sweep's methods."""
+    import importlib.util
+
+    import yaml
+    from conftest import ROOT, run_snakemake
+
+    spec = importlib.util.spec_from_file_location("rate_tool", ROOT / "tools" / "rate_sensitivity.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    names = {tool.run_name("demo", rate, epochs) for rate, epochs in [(2e-4, 4), (1e-4, 6), (1e-4, 10), (2e-5, 16)]}
+    assert names == {"demo-lr2e-04-e4", "demo-lr1e-04-e6", "demo-lr1e-04-e10", "demo-lr2e-05-e16"}
+    overlay = tmp_path / "lr.yaml"
+    overlay.write_text(yaml.safe_dump(tool.overlay("demo", 2e-5, 16, ["multilingual", "rr-softmax"], [0, 1])))
+    args = ["-n", "--directory", str(tmp_path), "--configfile", str(ROOT / "config/demo.yaml"), str(overlay)]
+    planned = run_snakemake(*args).stdout
+    assert "results/demo-lr2e-05-e16/models/intents/fi/rr-softmax/seed1" in planned
+    assert "seed2" not in planned and "rr-standard" not in planned and "-cs" not in planned

@@ -84,7 +84,10 @@ def pilot_section(config: dict, pilot: str, difference: float, test_scale: float
     if "test_set_sd" not in claims:
         raise SystemExit(f"{path}: written before claims kept their variances; rerun its aggregate rule")
     alpha = config["analysis"]["alpha"]
-    return f"Pilot: {path} (alpha {alpha})\n" + seeds_per_family_text(claims, difference, alpha, test_scale)
+    try:
+        return f"Pilot: {path} (alpha {alpha})\n" + seeds_per_family_text(claims, difference, alpha, test_scale)
+    except ValueError as error:
+        raise SystemExit(f"{path}: {error}") from None
 
 
 def main(config_path: str, pilot: str | None = None, difference: float = 0.05, test_scale: float = 1.0) -> None:
@@ -184,11 +187,18 @@ def main(config_path: str, pilot: str | None = None, difference: float = 0.05, t
     )
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be positive")
+    return value
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", nargs="?", default="config/config.yaml")
     parser.add_argument("--pilot", help="a finished run's results folder, e.g. results/demo")
-    parser.add_argument("--difference", type=float, default=0.05, help="macro-F1 difference to detect (default 0.05)")
-    parser.add_argument("--test-scale", type=float, default=1.0, help="test sets this many times larger (default 1)")
+    parser.add_argument("--difference", type=_positive, default=0.05, help="macro-F1 difference to detect (0.05)")
+    parser.add_argument("--test-scale", type=_positive, default=1.0, help="test sets this many times larger (1)")
     args = parser.parse_args()
     main(args.config, args.pilot, args.difference, args.test_scale)

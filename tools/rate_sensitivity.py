@@ -6,7 +6,7 @@ dev only, with the target scores beside it:
   .venv/bin/python tools/rate_sensitivity.py config/demo.yaml --rates 2e-4:4 1e-4:6 5e-5:10 2e-5:16 \\
       --methods multilingual wechsel rr-softmax --seeds 0 1 2
 
-Each rate other than the config's own is a run of its own (run name <run>-lr<rate>, the
+Each rate other than the config's own is a run of its own (run name <run>-lr<rate>-e<epochs>, the
 config's seeds and test sets, no sweeps), started here with Snakemake; the config's own rate
 reads the config's run (results/<run>, run it first). Writes results/<run>-rates/
 sensitivity.md and .csv."""
@@ -28,10 +28,15 @@ NO_SWEEPS = {"k": [], "anchors": [], "codeswitch_rates": [], "codeswitch_disjoin
              "codeswitch_mixup": False, "codeswitch_realign": False}  # fmt: skip
 
 
+def run_name(run: str, rate: float, epochs: int) -> str:
+    """<run>-lr<rate>-e<epochs> in the characters a run name may hold (1e-4 -> 1e-04)."""
+    return f"{run}-lr{rate:.0e}-e{epochs}".replace("+", "").replace(".", "p")
+
+
 def overlay(run: str, rate: float, epochs: int, methods: list[str], seeds: list[int]) -> dict:
     """The config overlay of one rate: a run of its own with only these methods and seeds."""
     return {
-        "run": f"{run}-lr{rate:g}",
+        "run": run_name(run, rate, epochs),
         "training": {"learning_rate": rate, "epochs": epochs},
         "methods": methods,
         "seeds": seeds,
@@ -56,7 +61,7 @@ def main(
         else:
             settings = overlay(run, rate, epochs, methods, seeds)
             name = settings["run"]
-            path = out / "overlays" / f"lr{rate:g}.yaml"
+            path = out / "overlays" / f"{name}.yaml"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(yaml.safe_dump(settings))
             command = [str(SNAKEMAKE), "--configfile", config_path, str(path), "--cores", str(cores)]

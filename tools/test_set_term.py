@@ -44,7 +44,10 @@ def plain_test_labels(config: dict, dataset: str) -> dict[str, list[str]]:
 def main(config_path: str) -> None:
     from mosecrot import analysis, stats
 
+    from snakemake.utils import validate
+
     config = yaml.safe_load((ROOT / config_path).read_text())
+    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"))  # the defaults a run reads
     results = ROOT / "results" / config["run"]
     claims = pd.read_csv(results / "tables" / "claims.csv")
     claims = claims[claims["verdict"] != "untested"]
@@ -62,8 +65,9 @@ def main(config_path: str) -> None:
             n = len(plain[row.language])
             if gold[:n] != plain[row.language]:
                 raise SystemExit(f"{dataset}/{row.language}: the test set does not start with the plain sample")
-            whole = stats.method_test(gold, a, b, resamples, seed).test_set_variance
-            first = stats.method_test(gold[:n], a[:, :n], b[:, :n], resamples, seed).test_set_variance
+            paired = bool(row.seeds_paired)  # as the claims table tested it
+            whole = stats.method_test(gold, a, b, resamples, seed, paired).test_set_variance
+            first = stats.method_test(gold[:n], a[:, :n], b[:, :n], resamples, seed, paired).test_set_variance
             rows.append({"language": row.language, "n_plain": n, "n_all": len(gold), "sd_plain": first**0.5,
                          "sd_all": whole**0.5})  # fmt: skip
     frame = pd.DataFrame(rows)

@@ -134,10 +134,16 @@ def configure() -> dict:
 
 
 def load_faiss():
-    """faiss, imported after its BLAS kernel is chosen (configure)."""
-    configure()
+    """faiss, imported after its BLAS kernel is chosen (configure). A core type set here is
+    taken back once faiss has loaded (OpenBLAS reads it only then): another library loaded
+    later, and every child process, sees the environment the user gave."""
+    report = configure()
+    if "faiss" in sys.modules:
+        return sys.modules["faiss"]
     import faiss
 
+    if report.get("how") == "corrected" and os.environ.get("OPENBLAS_CORETYPE") == report["used"]:
+        del os.environ["OPENBLAS_CORETYPE"]
     return faiss
 
 
@@ -151,4 +157,4 @@ def kernel_in_use() -> str:
     for lib in threadpool_info():
         if lib["filepath"] == report.get("filepath"):
             return f"{lib['internal_api']} {lib.get('architecture')}"
-    return "unknown (faiss loaded no BLAS of its own)"
+    return f"unknown ({report['how']})"

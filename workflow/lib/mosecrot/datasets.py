@@ -179,20 +179,24 @@ def sample_intents(
     raw = json.loads(path.read_text(encoding="utf-8"))
     parsed = Intents.from_dict(raw)
     rng = random.Random(f"{seed}-{lang}")
-    extra_rng = random.Random(f"{seed}-{lang}-extra-test")
-    rows, extra = [], []
+    rows, templates = [], {}
     for intent_name in intents:
         intent = parsed.intents.get(intent_name)
         if intent is None:
             raise PipelineInputError(f"{path}: intent {intent_name} not defined for {lang}; drop it from the config")
-        templates = [(data, text) for data in intent.data for text in data.sentence_texts]
-        sentences = _draw_sentences(templates, parsed, rng, per_intent, set())
+        templates[intent_name] = [(data, text) for data in intent.data for text in data.sentence_texts]
+        sentences = _draw_sentences(templates[intent_name], parsed, rng, per_intent, set())
         rows += [(sentence, intent_name) for sentence in sorted(sentences)]
-        if extra_test_per_intent:
-            more = _draw_sentences(templates, parsed, extra_rng, extra_test_per_intent, sentences)
-            extra += [("test", sentence, intent_name) for sentence in sorted(more)]
     frame = stratified_splits(rows, fractions, rng)
-    return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True) if extra else frame
+    if not extra_test_per_intent:
+        return frame
+    # Drawn after every plain sentence, never one of them (of any intent) nor an earlier extra.
+    extra_rng, taken, extra = random.Random(f"{seed}-{lang}-extra-test"), {text for text, _ in rows}, []
+    for intent_name in intents:
+        more = _draw_sentences(templates[intent_name], parsed, extra_rng, extra_test_per_intent, taken)
+        taken |= more
+        extra += [("test", sentence, intent_name) for sentence in sorted(more)]
+    return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
 
 
 def _draw_sentences(templates, parsed, rng: random.Random, wanted: int, taken: set[str]) -> set[str]:

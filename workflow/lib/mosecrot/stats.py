@@ -244,7 +244,9 @@ def detectable_difference(se: float, df: float, alpha: float, power: float = 0.8
     from scipy.optimize import brentq
     from scipy.stats import nct, norm, t
 
-    if not se > 0:
+    if math.isnan(se) or math.isnan(df):
+        return math.nan
+    if se <= 0:
         return 0.0
     if math.isinf(df):
         critical = norm.ppf(1 - alpha / 2)
@@ -253,9 +255,13 @@ def detectable_difference(se: float, df: float, alpha: float, power: float = 0.8
         critical = t.ppf(1 - alpha / 2, df)
         # The far tail as sf at -shift: scipy's nct.cdf there can return NaN.
         rejects = lambda shift: nct.sf(critical, df, shift) + nct.sf(critical, df, -shift)  # noqa: E731
+    if rejects(0.0) >= power:  # alpha >= power: no difference needed
+        return 0.0
     high = 1.0
     while rejects(high) < power:
         high *= 2
+        if high > 2**20:  # scipy's noncentral t fails at df ~ 1 with alpha far below any Holm family's
+            return math.inf
     return float(se * brentq(lambda shift: rejects(shift) - power, 0.0, high, xtol=1e-10))
 
 
@@ -285,6 +291,8 @@ def seeds_needed(
     floor = detectable_difference(math.sqrt(test_set_variance), math.inf, alpha, power)
     if floor >= difference:
         return None
+    if all(deterministic):  # no seed variance on either side: the floor is the test
+        return 1
     for m in range(2, most + 1):
         seeds = tuple(1 if fixed else m for fixed in deterministic)
         se = math.sqrt(sum(v / s for v, s in zip(seed_variances, seeds)) + test_set_variance)

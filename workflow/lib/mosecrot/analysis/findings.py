@@ -23,11 +23,20 @@ def _detectable_range(rows: pd.DataFrame) -> str:
         return "nothing tested, so nothing detectable"
     found = rows["detectable"].dropna()
     if len(found) == 1:
-        return f"its test detects a true difference of {found.iloc[0]:.3f} or more"
-    return (
-        f"its tests detect true differences of {found.min():.3f} to {found.max():.3f} or more "
-        f"(median {found.median():.3f})"
-    )
+        text = f"its test detects a true difference of {found.iloc[0]:.3f} or more"
+    else:
+        text = (
+            f"its tests detect true differences of {found.min():.3f} to {found.max():.3f} or more "
+            f"(median {found.median():.3f})"
+        )
+    unclear = rows[rows["verdict"] == "not significant"]
+    if len(unclear):
+        below = int((unclear["difference"].abs() < unclear["detectable"]).sum())
+        text += (
+            f"; {below} of its {len(unclear)} not significant rows observed a difference smaller than their test "
+            "detects, so a true difference of that size would likely be missed"
+        )
+    return text
 
 
 def one_seed_warning(claims: pd.DataFrame) -> str | None:

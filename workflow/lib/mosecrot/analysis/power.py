@@ -28,6 +28,11 @@ def seeds_per_family(
     alone is too large). A row counts whatever the sign of its
     observed difference: the question is what the design can detect, not what it found."""
     tested = claims[claims["verdict"] != "untested"] if "verdict" in claims else claims.iloc[0:0]
+    if claims.size and tested.empty:
+        raise ValueError(
+            "the pilot tested no claim: a pilot needs two or more seeds per fine-tuned method to measure the "
+            "seed-to-seed variance that the seed counts rest on"
+        )
     needed_by_group: dict[str, list[int | None]] = {}
     level = alpha / max(len(tested), 1)
     for row in tested.itertuples():
@@ -72,6 +77,6 @@ def seeds_per_family_text(
         half = "no seed count" if math.isnan(row.seeds_half) else f"{int(row.seeds_half)}"
         lines.append(
             f"  {row.group}: every row {every}, at least half the rows {half} (of {row.rows} rows; "
-            f"{row.unreachable} beyond any seed count: more test examples needed)"
+            f"{row.unreachable} beyond 1,000 seeds or out of any seed count's reach: more test examples needed)"
         )
     return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out:
             spec["seed"],
             spec["fractions"],
             # Target test sets only: the English train, dev and test sets stay as they are.
-            spec["extra_test_per_intent"] if lang != plan.SOURCE_LANG else 0,
+            spec.get("extra_test_per_intent", 0) if lang != plan.SOURCE_LANG else 0,
         )
     elif kind == "huggingface":
         frame = datasets.load_huggingface_dataset(spec, lang, splits)
