@@ -43,7 +43,6 @@ def plain_test_labels(config: dict, dataset: str) -> dict[str, list[str]]:
 
 def main(config_path: str) -> None:
     from mosecrot import analysis, stats
-
     from snakemake.utils import validate
 
     config = yaml.safe_load((ROOT / config_path).read_text())
