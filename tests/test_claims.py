@@ -95,7 +95,8 @@ def test_simultaneous_intervals_widen_with_the_family(rng):
         frame, pd.DataFrame(), pd.DataFrame(columns=["dataset", "language", "zero_shot"]), 0.05
     )
     low, high = sorted(frame["detectable"])
-    assert f"(of 2); its tests detect true differences of {low:.3f} to {high:.3f}" in paragraph
+    assert f"(of 2); its tests detect true differences of {low:.3f} to {high:.3f} or more with 80% power" in paragraph
+    assert f"a true difference below {low:.3f} would likely be missed by all" in paragraph
 
 
 def test_main_table_marks_one_seed_rows_bolds_only_comparable_means_and_shows_both_chance_lines(rng):
