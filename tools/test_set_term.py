@@ -22,23 +22,15 @@ sys.path.insert(0, str(ROOT / "workflow" / "lib"))
 
 
 def plain_test_labels(config: dict, dataset: str) -> dict[str, list[str]]:
-    """Per target language, the gold labels of the plain sample's test rows (extra_test_per_intent 0)."""
+    """Per target language, the gold labels of the plain sample's test rows (no extra sentences)."""
     from mosecrot import datasets
-    from mosecrot.io import package_dir
 
     spec = config["datasets"][dataset]
-    sizes = {}
+    labels = {}
     for lang in spec["languages"]:
-        frame = datasets.sample_intents(
-            package_dir("home_assistant_intents") / "data",
-            lang,
-            spec["intents"],
-            spec["per_intent"],
-            spec["seed"],
-            dict(sorted(spec["fractions"].items())),  # as the rule passes them (JSON params: sorted keys)
-        )
-        sizes[lang] = frame.loc[frame["split"] == "test", "label"].tolist()
-    return sizes
+        frame = datasets.intents_from_spec(spec, lang, extra_test=False)
+        labels[lang] = frame.loc[frame["split"] == "test", "label"].tolist()
+    return labels
 
 
 def main(config_path: str) -> None:

@@ -199,6 +199,23 @@ def sample_intents(
     return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
 
 
+def intents_from_spec(spec: dict, lang: str, extra_test: bool = True) -> pd.DataFrame:
+    """The intents dataset of a config's `datasets` entry for one language, as the
+    prepare_dataset rule samples it (fractions in sorted order, as the rule's JSON params
+    carry them); extra_test=False: without the extra target test sentences."""
+    from mosecrot.io import package_dir
+
+    return sample_intents(
+        package_dir("home_assistant_intents") / "data",
+        lang,
+        spec["intents"],
+        spec["per_intent"],
+        spec["seed"],
+        dict(sorted(spec["fractions"].items())),
+        spec.get("extra_test_per_intent", 0) if extra_test else 0,
+    )
+
+
 def _draw_sentences(templates, parsed, rng: random.Random, wanted: int, taken: set[str]) -> set[str]:
     """Up to `wanted` distinct sentences not in `taken`, within wanted x 20 draws."""
     from hassil.parse_expression import parse_sentence

@@ -48,18 +48,8 @@ def read_lexicon(sources: list[dict], lang: str, out_pairs: str, out_stats: str,
 def prepare_dataset(spec: dict, dataset: str, lang: str, splits: list[str], out: str) -> None:
     kind = spec.get("kind", "table")
     if kind == "intents":
-        from mosecrot.io import package_dir
-
-        frame = datasets.sample_intents(
-            package_dir("home_assistant_intents") / "data",
-            lang,
-            spec["intents"],
-            spec["per_intent"],
-            spec["seed"],
-            spec["fractions"],
-            # Target test sets only: the English train, dev and test sets stay as they are.
-            spec.get("extra_test_per_intent", 0) if lang != plan.SOURCE_LANG else 0,
-        )
+        # Extra test sentences for target languages only: the English sets stay as they are.
+        frame = datasets.intents_from_spec(spec, lang, extra_test=lang != plan.SOURCE_LANG)
     elif kind == "huggingface":
         frame = datasets.load_huggingface_dataset(spec, lang, splits)
     else:
