@@ -1,0 +1,84 @@
+"""Dictionary-free alignment (mosecrot.unsupervised), against naive implementations on toy
+spaces: CSLS with ties and hubs, the recovery of a rotated and locally re-ranked copy of a
+space without any dictionary, and the failure flag on unrelated spaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mosecrot import unsupervised
+
+
+def _naive_csls(x: np.ndarray, z: np.ndarray, k: int) -> np.ndarray:
+    """The whole CSLS matrix, written out entry by entry from its definition."""
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    x, z = unit(x.astype(np.float64)), unit(z.astype(np.float64))
+    cos = x @ z.T
+    r_query = [np.mean(sorted(cos[i], reverse=True)[:k]) for i in range(len(x))]
+    r_candidate = [np.mean(sorted(cos[:, j], reverse=True)[:k]) for j in range(len(z))]
+    return np.array([[2 * cos[i, j] - r_query[i] - r_candidate[j] for j in range(len(z))] for i in range(len(x))])
+
+
+def test_csls_against_its_definition_with_ties_and_a_hub():
+    rng = np.random.default_rng(3)
+    shared = rng.standard_normal(8)
+    x = (rng.standard_normal((40, 8)) + 1.2 * shared).astype(np.float32)  # queries share a direction
+    z = rng.standard_normal((30, 8)).astype(np.float32)
+    z[7] = shared  # a hub: close to many queries at once
+    z[12] = z[11]  # a tie: two identical candidates
+    x[5] = z[11]  # a query whose nearest candidates tie exactly
+    naive = _naive_csls(x, z, 5)
+    index, score = unsupervised.csls_nearest(x, z, 5)
+    np.testing.assert_allclose(score, naive.max(axis=1), atol=1e-5)
+    for i, j in enumerate(index):  # the chosen candidate attains the row's best score
+        assert naive[i, j] == pytest.approx(naive[i].max(), abs=1e-5)
+    assert index[5] == 11  # of two tied candidates, the lower index
+    # The hub is the plain cosine's nearest neighbour of more queries than CSLS lets it be.
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    plain = (unit(x) @ unit(z).T).argmax(axis=1)
+    assert (plain == 7).sum() > (index == 7).sum()
+
+
+def test_mutual_pairs_are_each_others_nearest():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((50, 6)).astype(np.float32)
+    z = rng.standard_normal((45, 6)).astype(np.float32)
+    naive = _naive_csls(x, z, 4)
+    expected = {(i, int(naive[i].argmax())) for i in range(len(x)) if int(naive[:, naive[i].argmax()].argmax()) == i}
+    assert {tuple(p) for p in unsupervised.mutual_pairs(x, z, 4).tolist()} == expected
+
+
+def _toy_pair(seed: int = 0, words: int = 1500, dim: int = 40):
+    """x: a space with a decaying spectrum and clusters (as real embeddings are anisotropic),
+    rows in frequency order; z: the same words rotated, re-ranked within windows of 5 (a
+    frequency list of another language orders them a little differently), and z_of[i] is
+    the row of x's word i in z."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((20, dim)) * 2
+    x = centres[rng.integers(0, 20, words)] + rng.standard_normal((words, dim))
+    x = (x * np.linspace(2.0, 0.3, dim)).astype(np.float32)
+    rotation, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    order = np.argsort(np.arange(words) + rng.uniform(0, 5, words))  # z's row -> x's word
+    z = (x[order] @ rotation).astype(np.float32)
+    z_of = np.argsort(order)
+    return x, z, z_of
+
+
+def test_a_rotated_and_reranked_copy_is_recovered_without_a_dictionary():
+    x, z, z_of = _toy_pair()
+    init = unsupervised.similarity_init(x, z, n=1000, k=10)
+    assert len(init) > 100 and (z_of[init[:, 0]] == init[:, 1]).mean() > 0.9  # the seed dictionary is right
+    aligned = unsupervised.refine(x, z, init, steps=3, n=1500, k=10)
+    nearest, _ = unsupervised.csls_nearest(x @ aligned.map, z, 10)
+    assert (nearest == z_of).mean() >= 0.95  # P@1 over every word
+    unrelated = unsupervised.unrelated_criterion(x, z, steps=3, n=1500, k=10)
+    assert not unsupervised.failed(aligned, unrelated)
+
+
+def test_unrelated_spaces_are_flagged_as_a_failed_alignment():
+    x, _, _ = _toy_pair(seed=1)
+    other, _, _ = _toy_pair(seed=2)  # the same kind of space, other words: nothing to align
+    init = unsupervised.similarity_init(x, other, n=1000, k=10)
+    aligned = unsupervised.refine(x, other, init, steps=3, n=1500, k=10)
+    unrelated = unsupervised.unrelated_criterion(x, other, steps=3, n=1500, k=10)
+    assert unsupervised.failed(aligned, unrelated)
