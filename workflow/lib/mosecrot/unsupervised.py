@@ -29,12 +29,6 @@ from mosecrot import relrep
 CHUNK = 4096
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms > 0, norms, 1)
-
-
 def _mean_top_k(queries: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     """Per query row, the mean of its k largest cosines with the candidates."""
     k = min(k, len(candidates))
@@ -48,7 +42,7 @@ def _mean_top_k(queries: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarr
 def csls_nearest(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """(index, CSLS score) of each query's CSLS-nearest candidate. Ties go to the lowest
     candidate index (argmax), so the result does not depend on the chunking."""
-    x, z = _unit(queries), _unit(candidates)
+    x, z = relrep.normalized(queries), relrep.normalized(candidates)
     r_x = _mean_top_k(x, z, k)  # each query's neighbourhood density among the candidates
     r_z = _mean_top_k(z, x, k)  # each candidate's among the queries
     index = np.empty(len(x), dtype=np.int64)
@@ -74,14 +68,14 @@ def similarity_init(x: np.ndarray, z: np.ndarray, n: int = 4000, k: int = 10) ->
     (rows in frequency order): each word is described by its sorted similarities to the
     others of its own space (the square root of the similarity matrix, as VecMap), rows
     centred and normalised; words are paired by mutual CSLS over these descriptions."""
-    x, z = _unit(x[:n]), _unit(z[:n])
+    x, z = relrep.normalized(x[:n]), relrep.normalized(z[:n])
 
     def described(m: np.ndarray) -> np.ndarray:
         u, s, vt = np.linalg.svd(m.astype(np.float64), full_matrices=False)
         sims = (u * s) @ u.T  # sqrt of m m^T: the same for any rotation of m
         sims = -np.sort(-sims, axis=1)
         sims -= sims.mean(axis=1, keepdims=True)
-        return _unit(sims)
+        return relrep.normalized(sims)
 
     return mutual_pairs(described(x), described(z), k)
 
@@ -100,7 +94,7 @@ class Alignment:
 def criterion(x: np.ndarray, z: np.ndarray, w: np.ndarray, n: int = 10000, k: int = 10) -> float:
     """MUSE's unsupervised model-selection criterion: the mean CSLS score of the n most
     frequent source words' CSLS-nearest targets after the map."""
-    _, score = csls_nearest(_unit(x[:n]) @ w, z[:n], k)
+    _, score = csls_nearest(relrep.normalized(x[:n]) @ w, z[:n], k)
     return float(score.mean())
 
 
@@ -108,7 +102,7 @@ def refine(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, steps: int = 5, n: i
     """Procrustes on `pairs`, then induce mutual CSLS pairs among the n most frequent rows
     after the map, and repeat `steps` times; keeps the map with the best criterion (step 0
     is the map fitted on the given pairs)."""
-    xu, zu = _unit(x), _unit(z)
+    xu, zu = relrep.normalized(x), relrep.normalized(z)
     best: Alignment | None = None
     history: list[float] = []
     for step in range(steps + 1):
