@@ -263,11 +263,10 @@ def _numpy_blas() -> str:
 
 
 def cpu_model() -> str:
-    """The CPU's model name, for the BENCH lines: a timing names its machine."""
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip().replace(" ", "_")
-    return "unknown"
+    """The CPU's model name as one BENCH value (no spaces)."""
+    from mosecrot.blas import cpu_model as model_name
+
+    return model_name().replace(" ", "_")
 
 
 def child_raw_read() -> dict:

@@ -21,6 +21,8 @@ def test_cpu_flags_are_read_from_cpuinfo():
     cpuinfo = f"processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: {AVX2}\n\nprocessor\t: 1\nflags\t\t: fpu\n"
     assert blas.cpu_flags(cpuinfo) == set(AVX2.split())
     assert blas.cpu_flags("processor : 0\n") == set()
+    assert blas.cpu_model("processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t\t: fpu\n") == "AMD EPYC 9B14"
+    assert blas.cpu_model("processor : 0\n") == "unknown"
 
 
 @pytest.mark.parametrize(

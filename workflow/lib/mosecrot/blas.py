@@ -53,15 +53,25 @@ print(json.dumps([lib for lib in threadpoolctl.threadpool_info()
 """
 
 
-def cpu_flags(cpuinfo: str | None = None) -> set[str]:
-    """The instruction-set flags of the first CPU in /proc/cpuinfo (empty where there is none)."""
+def _cpuinfo_field(name: str, cpuinfo: str | None) -> str | None:
+    """A field of the first CPU in /proc/cpuinfo (None where there is none)."""
     if cpuinfo is None:
         path = Path("/proc/cpuinfo")
         cpuinfo = path.read_text() if path.exists() else ""
     for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
+        if line.split(":", 1)[0].strip() == name:
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The instruction-set flags of the first CPU in /proc/cpuinfo (empty where there is none)."""
+    return set((_cpuinfo_field("flags", cpuinfo) or "").split())
+
+
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name (a timing names its machine)."""
+    return _cpuinfo_field("model name", cpuinfo) or "unknown"
 
 
 def best_kernel_class(flags: set[str]) -> int | None:

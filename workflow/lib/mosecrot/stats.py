@@ -180,19 +180,18 @@ def welch_from_replicates(
     from scipy.stats import norm, t
 
     difference = float(observed_a.mean() - observed_b.mean())
-    seed_var = [float(o.var(ddof=1)) / len(o) if len(o) > 1 else 0.0 for o in (observed_a, observed_b)]
     test_set = (
         _test_set_covariance(replicates_a, replicates_a, True)
         + _test_set_covariance(replicates_b, replicates_b, True)
         - 2 * _test_set_covariance(replicates_a, replicates_b, False)
     )
     test_set = max(test_set, 0.0)
-    variance = sum(seed_var) + test_set
+    variance, df = welch_variance_df(
+        (_seed_variance(observed_a), _seed_variance(observed_b)), (len(observed_a), len(observed_b)), test_set
+    )
     if variance <= 0:
         return difference, 0.0, math.inf, 1.0 if difference == 0 else 0.0, test_set
     se = math.sqrt(variance)
-    denominator = sum(v**2 / (len(o) - 1) for v, o in zip(seed_var, (observed_a, observed_b)) if len(o) > 1)
-    df = variance**2 / denominator if denominator > 0 else math.inf
     statistic = abs(difference) / se
     p = float(2 * (norm.sf(statistic) if math.isinf(df) else t.sf(statistic, df)))
     return difference, se, df, min(p, 1.0), test_set
@@ -265,13 +264,16 @@ def detectable_difference(se: float, df: float, alpha: float, power: float = 0.8
     return float(se * brentq(lambda shift: rejects(shift) - power, 0.0, high, xtol=1e-10))
 
 
-def welch_df(seed_variances: tuple[float, ...], seeds: tuple[int, ...], test_set_variance: float) -> float:
-    """Welch-Satterthwaite degrees of freedom of a difference of seed means whose variance is
-    sum(v / m) + test_set_variance (the test-set part counted as known), as welch_from_replicates."""
+def welch_variance_df(
+    seed_variances: tuple[float, ...], seeds: tuple[int, ...], test_set_variance: float
+) -> tuple[float, float]:
+    """The variance of a difference of seed means, sum(v / m) + test_set_variance (v: each
+    method's seed variance, ddof 1; a method with one seed has none), and its Welch-
+    Satterthwaite degrees of freedom (the test-set part counted as known)."""
     parts = [(v / m, m) for v, m in zip(seed_variances, seeds) if m > 1 and v > 0]
     variance = sum(part for part, _ in parts) + test_set_variance
     denominator = sum(part**2 / (m - 1) for part, m in parts)
-    return variance**2 / denominator if denominator > 0 else math.inf
+    return variance, (variance**2 / denominator if denominator > 0 else math.inf)
 
 
 def seeds_needed(
@@ -295,8 +297,8 @@ def seeds_needed(
         return 1
     for m in range(2, most + 1):
         seeds = tuple(1 if fixed else m for fixed in deterministic)
-        se = math.sqrt(sum(v / s for v, s in zip(seed_variances, seeds)) + test_set_variance)
-        if detectable_difference(se, welch_df(seed_variances, seeds, test_set_variance), alpha, power) <= difference:
+        variance, df = welch_variance_df(seed_variances, seeds, test_set_variance)
+        if detectable_difference(math.sqrt(variance), df, alpha, power) <= difference:
             return m
     return None
 

@@ -12,6 +12,8 @@ import pandas as pd
 from mosecrot import stats
 from mosecrot.analysis.evaluations import DETERMINISTIC, WEIGHTINGS, Evaluations, is_stitched, method_order
 
+ONE_SEED = "one seed, no seed variance"  # why a claim with a one-seed stochastic method is untested
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -120,7 +122,7 @@ def test_claims(
             }
             single = [m for m, runs in ((claim.better, better), (claim.worse, worse)) if len(runs) == 1]
             if any(m not in DETERMINISTIC for m in single):
-                rows.append(row | {"untested": f"{' and '.join(single)}: one seed, no seed variance"})
+                rows.append(row | {"untested": f"{' and '.join(single)}: {ONE_SEED}"})
                 continue
             same = [
                 m

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mosecrot import stats
-from mosecrot.analysis.claims import POWER
+from mosecrot.analysis.claims import ONE_SEED, POWER
 from mosecrot.analysis.evaluations import Evaluations, is_stitched
 
 
@@ -24,13 +24,13 @@ def _detectable_range(rows: pd.DataFrame) -> str:
     found = rows["detectable"].dropna()
     if len(found) == 1:
         return (
-            f"its test detects a true difference of {found.iloc[0]:.3f} or more with 80% power, and would likely "
-            "miss a smaller one"
+            f"its test detects a true difference of {found.iloc[0]:.3f} or more with {POWER:.0%} power, and would "
+            "likely miss a smaller one"
         )
     # A row that is not significant observed less than its own detectable difference (it would
     # have been rejected at Holm's first step otherwise): the range says what each verdict can mean.
     return (
-        f"its tests detect true differences of {found.min():.3f} to {found.max():.3f} or more with 80% power "
+        f"its tests detect true differences of {found.min():.3f} to {found.max():.3f} or more with {POWER:.0%} power "
         f"(median {found.median():.3f}); a true difference below {found.min():.3f} would likely be missed by all"
     )
 
@@ -39,7 +39,7 @@ def one_seed_warning(claims: pd.DataFrame) -> str | None:
     """The warning a run whose claims a one-seed method leaves untested must carry (a pilot)."""
     if claims.empty or "untested" not in claims:
         return None
-    single = claims["untested"].astype("string").fillna("").str.contains("one seed, no seed variance")
+    single = claims["untested"].astype("string").fillna("").str.contains(ONE_SEED, regex=False)
     if not single.any():
         return None
     return (
