@@ -57,8 +57,8 @@ wildcard_constraints:
     k=r"\d+|all",
     space="plm|static|aligned",
     target_space="plm|aligned",
-    linear_map="ls|procrustes",
-    peer="wechsel|focus",
+    linear_map="ls|procrustes|ls-nodict|procrustes-nodict",
+    peer="wechsel|focus|wechsel-nodict|wechsel-refined",
     method=_alternatives(m for m in METHODS if m != "lr"),
     training=_alternatives({m.training for m in METHODS.values() if m.training}),
     category="vectors|lexicons",
@@ -231,8 +231,37 @@ def relrep_dir(lang, variant):
     return f"results/{RUN}/relrep/{lang}/{variant}"
 
 
-def alignment(lang):
-    return f"results/{RUN}/aligned/{lang}/map.npy"
+def alignment(lang, anchor_set="main", refined=False):
+    """The orthogonal map of a language's static space onto the English one, fitted on an
+    anchor set's pairs (nodict: the induced dictionary's), refined or not."""
+    return f"results/{RUN}/aligned/{lang}/{anchor_set}/{'refined' if refined else 'map'}.npy"
+
+
+def anchors_file(lang, anchor_set="main", heldout=False):
+    return f"results/{RUN}/anchors/{lang}/{anchor_set}{'.heldout' if heldout else ''}.tsv"
+
+
+INDUCED = f"results/{RUN}/induced/{{lang}}"
+
+
+def anchor_lexicon(wildcards):
+    """The dictionary an anchor set reads: the induced one for nodict, else the real one."""
+    if ANCHOR_SETS[wildcards.anchor_set].get("lexicon") == "induced":
+        return f"{INDUCED}/lexicon.tsv".format(lang=wildcards.lang)
+    return f"results/{RUN}/lexicons/{wildcards.lang}.tsv"
+
+
+def anchor_inputs(wildcards):
+    inputs = {
+        "lexicon": anchor_lexicon(wildcards),
+        "vectors": vectors_cache(wildcards.lang),
+        "model": model_dir("source"),
+    }
+    if wildcards.anchor_set == plan.NODICT:
+        # The real dictionary only holds out the main set's lexicon-induction gold, so that
+        # every construction is scored on the same pairs (it selects no induced anchor).
+        inputs["dictionary"] = f"results/{RUN}/lexicons/{wildcards.lang}.tsv"
+    return inputs
 
 
 def relrep_inputs(wildcards):
@@ -247,7 +276,7 @@ def relrep_inputs(wildcards):
     if wildcards.space in ("static", "aligned"):
         inputs["english"] = vectors_cache(SRC)
     if wildcards.space == "aligned":
-        inputs["alignment"] = alignment(wildcards.lang)
+        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set)
     key = (wildcards.lang, wildcards.k, wildcards.anchor_set, target_space(wildcards.space))
     if key in SHARED_SEARCHES:
         # One search serves every weighting (recreated for one weighting's rebuild, it
@@ -271,7 +300,7 @@ def search_inputs(wildcards):
     }
     if wildcards.target_space == "aligned":
         inputs["english"] = vectors_cache(SRC)
-        inputs["alignment"] = alignment(wildcards.lang)
+        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set)
     return inputs
 
 
@@ -304,15 +333,29 @@ def peer_inputs(wildcards):
         "heldout": f"results/{RUN}/anchors/{wildcards.lang}/main.heldout.tsv",
         "candidates": CANDIDATES,
     }
-    if wildcards.peer == "wechsel":
+    peer = plan.parse_method(wildcards.peer, DEFAULT_K)
+    if peer.kind == "wechsel":
         inputs["english"] = vectors_cache(SRC)
-        inputs["alignment"] = alignment(wildcards.lang)
+        inputs["alignment"] = alignment(wildcards.lang, peer.anchor_set, peer.refined)
     return inputs
 
 
 def peer_settings(wildcards):
     search = {key: config["relrep"][key] for key in ("backend", "fp16", "chunk_rows")}
-    return canonical({**config["peers"][wildcards.peer], **search})
+    kind = plan.parse_method(wildcards.peer, DEFAULT_K).kind
+    return canonical({**config["peers"][kind], **search})
+
+
+def linear_map_inputs(wildcards):
+    anchor_set = plan.parse_method(wildcards.linear_map, DEFAULT_K).anchor_set
+    return {
+        "anchors": anchors_file(wildcards.lang, anchor_set),
+        "heldout": anchors_file(wildcards.lang, anchor_set, heldout=True),
+        "candidates": CANDIDATES,
+        "vectors": vectors_cache(wildcards.lang),
+        "words": TARGET_WORDS.format(lang=wildcards.lang),
+        "model": model_dir("source"),
+    }
 
 
 def dataset_spec(wildcards):
@@ -345,9 +388,9 @@ def target_rows_file(lang, method):
     if method.kind == "rr":
         return f"{relrep_dir(lang, method.relrep_variant)}/target.npz"
     if method.kind in ("ls", "procrustes"):
-        return f"results/{RUN}/linear/{lang}/{method.kind}.npz"
+        return f"results/{RUN}/linear/{lang}/{method.rows_name}.npz"
     if method.kind in ("wechsel", "focus"):
-        return f"results/{RUN}/peers/{lang}/{method.kind}.npz"
+        return f"results/{RUN}/peers/{lang}/{method.rows_name}.npz"
     if method.kind == "dict":
         return f"results/{RUN}/dictionary/{lang}/rows.npz"
     raise ValueError(f"{method.name} reads no target rows")
@@ -456,7 +499,7 @@ def evaluate_inputs(wildcards):
         inputs["anchors"] = f"results/{RUN}/anchors/{lang}/{method.anchor_set}.tsv"
         inputs["diagnostics"] = f"{variant_dir}/diagnostics.json"
     if method.kind in ("ls", "procrustes"):
-        inputs["anchors"] = f"results/{RUN}/anchors/{lang}/main.tsv"
+        inputs["anchors"] = anchors_file(lang, method.anchor_set)
     return inputs
 
 
@@ -542,13 +585,15 @@ def diagnostics_files():
         if method.kind == "rr":
             files.add(f"{relrep_dir(lang, method.relrep_variant)}/diagnostics.json")
         if method.kind in ("ls", "procrustes"):
-            files.add(f"results/{RUN}/linear/{lang}/{method.kind}.json")
+            files.add(f"results/{RUN}/linear/{lang}/{method.rows_name}.json")
         if method.kind in ("wechsel", "focus"):
-            files.add(f"results/{RUN}/peers/{lang}/{method.kind}.json")
+            files.add(f"results/{RUN}/peers/{lang}/{method.rows_name}.json")
         if method.kind == "dict":
             files.add(f"results/{RUN}/dictionary/{lang}/diagnostics.json")
         if method.kind == "wechsel" or method.space == "aligned":
-            files.add(f"results/{RUN}/aligned/{lang}/diagnostics.json")
+            files.add(f"results/{RUN}/aligned/{lang}/{method.anchor_set}/diagnostics.json")
+        if method.anchor_set == plan.NODICT:
+            files.add(f"{INDUCED}/diagnostics.json".format(lang=lang))
     return sorted(files)
 
 

@@ -6,9 +6,7 @@
 
 rule select_anchors:
     input:
-        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
-        vectors=vectors_cache("{lang}"),
-        model=model_dir("source"),
+        unpack(anchor_inputs),
     output:
         anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
         heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",
@@ -109,12 +107,7 @@ rule build_relative_embeddings:
 
 rule build_linear_map:
     input:
-        anchors=f"results/{RUN}/anchors/{{lang}}/main.tsv",
-        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
-        candidates=CANDIDATES,
-        vectors=vectors_cache("{lang}"),
-        words=TARGET_WORDS,
-        model=model_dir("source"),
+        unpack(linear_map_inputs),
     output:
         rows=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.npz",
         diagnostics=f"results/{RUN}/linear/{{lang}}/{{linear_map}}.json",
@@ -129,22 +122,50 @@ rule build_linear_map:
         "../workflow/scripts/build_linear_map.py"
 
 
+rule induce_dictionary:
+    input:
+        vectors=vectors_cache("{lang}"),
+        english=vectors_cache(SRC),
+        # Scoring only: the main set's held-out gold (P@1 of the induced pairs).
+        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+    output:
+        lexicon=f"{INDUCED}/lexicon.tsv",
+        matrix=f"{INDUCED}/map.npy",
+        diagnostics=f"{INDUCED}/diagnostics.json",
+        plot=f"{INDUCED}/criterion.png",
+    log:
+        f"logs/{RUN}/induced/{{lang}}.log",
+    benchmark:
+        f"benchmarks/{RUN}/induced/{{lang}}.tsv"
+    priority: 10
+    conda:
+        "../envs/train.yaml"
+    threads: config["compute"]["relrep_threads"]
+    params:
+        settings=lambda wildcards: canonical(config["alignment"]["unsupervised"]),
+    script:
+        "../workflow/scripts/induce_dictionary.py"
+
+
 rule align_static_spaces:
     input:
-        anchors=f"results/{RUN}/anchors/{{lang}}/main.tsv",
-        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+        anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
+        heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",
         candidates=CANDIDATES,
         vectors=vectors_cache("{lang}"),
         english=vectors_cache(SRC),
         model=model_dir("source"),
     output:
-        matrix=alignment("{lang}"),
-        diagnostics=f"results/{RUN}/aligned/{{lang}}/diagnostics.json",
+        matrix=alignment("{lang}", "{anchor_set}"),
+        refined=alignment("{lang}", "{anchor_set}", refined=True),
+        diagnostics=f"results/{RUN}/aligned/{{lang}}/{{anchor_set}}/diagnostics.json",
     log:
-        f"logs/{RUN}/aligned/{{lang}}.log",
+        f"logs/{RUN}/aligned/{{lang}}/{{anchor_set}}.log",
     priority: 10
     conda:
         "../envs/search.yaml"
+    params:
+        refine=lambda wildcards: canonical(config["alignment"]["refine"]),
     script:
         "../workflow/scripts/align_static_spaces.py"
 
@@ -175,7 +196,7 @@ rule build_peer_embeddings:
 
 rule codeswitch_pairs:
     input:
-        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
+        lexicon=anchor_lexicon,
         vectors=vectors_cache("{lang}"),
         anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
         heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",

@@ -132,7 +132,9 @@ def test_the_config_path_picks_the_most_frequent_translation_and_keeps_the_held_
     config = yaml.safe_load((root / "config/demo.yaml").read_text())
     validate(config, str(root / "workflow/schemas/config.schema.yaml"), set_default=True)
     sets = plan.anchor_settings(config)
-    assert {s["one_per_target"] for s in sets.values()} == {"most_frequent_english"}
+    assert sets["main"]["one_per_target"] == sets["nodict"]["one_per_target"] == "most_frequent_english"
+    assert sets["onetoone"]["one_per_target"] == "one_to_one"  # the demo's anchor-policy comparison
+    assert sets["nodict"]["lexicon"] == "induced"
     assert {s["held_out_share"] for s in sets.values()} == {config["anchors"]["held_out_share"]} != {0.0}
     from wordfreq import zipf_frequency
 

@@ -163,8 +163,16 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "rr-standard-cs",
         "rr-sparsemax-cs",
         "rr-softmax-cs",
+        "rr-sparsemax",
+        "wechsel-nodict-cs",
+        "wechsel-refined-cs",
+        "rr-softmax-nodict-cs",
+        "ls-nodict",
+        "procrustes-nodict",
     }
     assert set(DEMO["methods"]) <= set(merged["methods"])
+    # The overlay's anchor sweep keeps the demo's one-to-one set (lists are replaced, not merged).
+    assert {"name": "onetoone", "one_per_target": "one_to_one"} in merged["sweeps"]["anchors"]
     assert merged["sweeps"]["k"] == [1, 10, 100, "all"] and merged["sweeps"]["anchors"]
     assert merged["sweeps"]["codeswitch_rates"] == [0, 10, 30, 50] and merged["sweeps"]["codeswitch_realign"]
     # The demo's own sweep settings are kept by the merge: its weighting for the code-switching points.

@@ -22,4 +22,5 @@ run_rule(
     out_anchors=snakemake.output.anchors,
     out_heldout=snakemake.output.heldout,
     out_stats=snakemake.output.stats,
+    dictionary_path=snakemake.input.get("dictionary", ""),
 )

@@ -70,6 +70,7 @@ def select_anchors(
     target_matrix: np.ndarray | None = None,
     english_rank: dict[str, float] | None = None,
     beyond_top_n: set[str] | None = None,
+    excluded: tuple[set[int], set[int]] | None = None,
 ) -> tuple[list[Anchor], list[Anchor], dict]:
     """Return (anchors, held-out pairs, counts after each step). Anchors are ordered by
     target frequency row, so both sides share one deterministic order. The held-out pairs
@@ -83,7 +84,15 @@ def select_anchors(
     train/test split keeps its source words disjoint. The held-out split is drawn before
     the optional filters (stop words, lengths, ranks) and the subsampling, so every anchor
     set selected with the same seed and share holds out the same pairs: a sweep's subsets
-    and the main set are compared on equal terms."""
+    and the main set are compared on equal terms.
+
+    `one_per_target: one_to_one` also keeps English words apart: each English word anchors
+    at most one target word (most frequent target first, each taking its most frequent
+    English translation not yet taken). The held-out split is drawn as for
+    most_frequent_english, so the held-out gold is the main set's.
+
+    `excluded`: (target rows, PLM token ids) no anchor may use, for a dictionary that holds
+    out nothing itself (the induced one keeps the real dictionary's held-out words out)."""
     stats: dict = {"language": lang, "dictionary_pairs": len(pairs)}
     matched: list[Anchor] = []
     lost_words: set[str] = set()
@@ -102,11 +111,17 @@ def select_anchors(
         stats["target_words_lost_to_vectors_top_n"] = len(lost_words)
 
     translations = list(dict.fromkeys(matched))  # every pair: the held-out gold accepts each
-    matched = _one_per_target(matched, one_per_target, english_rank)
+    if excluded is not None:
+        rows, tokens = excluded
+        matched = [a for a in matched if a.target_row not in rows and a.token_id not in tokens]
+        stats["after_excluding_held_out_words"] = len(dict.fromkeys(matched))
+    one_to_one = one_per_target == "one_to_one"
+    matched = _one_per_target(matched, "most_frequent_english" if one_to_one else one_per_target, english_rank)
     stats["after_one_translation_per_target"] = len(matched)
 
     rng = random.Random(seed)
     held_out: list[Anchor] = []
+    held_rows: set[int] = set()
     if held_out_share > 0:
         # Hold out whole target words, then drop every anchor that shares an English word
         # with a held-out pair: otherwise the gold answer stays an anchor (a leak).
@@ -123,6 +138,21 @@ def select_anchors(
     # The English words that may still serve as anchors, before any optional filter: the
     # same for every anchor set selected with this seed and share.
     pool_tokens = {a.token_id for a in matched}
+    if one_to_one:
+        # Any translation of a word not held out, but no English word that translates a
+        # held-out word (the gold stays out of the anchors, as above).
+        gold_tokens = {a.token_id for a in translations if a.target_row in held_rows}
+        if excluded is not None:
+            gold_tokens |= excluded[1]
+        allowed = [
+            a
+            for a in translations
+            if a.target_row not in held_rows
+            and a.token_id not in gold_tokens
+            and (excluded is None or a.target_row not in excluded[0])
+        ]
+        matched = _one_to_one(allowed, english_rank)
+        stats["after_one_to_one"] = len(matched)
 
     if stop_word_filter:
         english_stops, target_stops = stop_words("en"), stop_words(lang)
@@ -176,9 +206,28 @@ def _one_per_target(anchors: list[Anchor], policy: str, english_rank: dict[str, 
                 chosen[anchor.target_row] = anchor
         elif policy != "first":
             raise PipelineInputError(
-                f"unknown one-translation policy {policy!r}: use first, most_frequent_english, all"
+                f"unknown one-translation policy {policy!r}: use first, most_frequent_english, one_to_one, all"
             )
     return list(chosen.values())
+
+
+def _one_to_one(pairs: list[Anchor], english_rank: dict[str, float] | None) -> list[Anchor]:
+    """Greedy one-to-one pairing: target words in frequency order (vector row), each taking
+    its most frequent English translation (wordfreq; ties: the lower token id) that no more
+    frequent target word took; a target word whose translations are all taken is dropped."""
+    rank = english_rank or {}
+    by_target: dict[int, list[Anchor]] = {}
+    for pair in pairs:
+        by_target.setdefault(pair.target_row, []).append(pair)
+    taken: set[int] = set()
+    chosen = []
+    for row in sorted(by_target):
+        options = sorted(by_target[row], key=lambda a: (-rank.get(a.english.lower(), 0.0), a.token_id))
+        pick = next((a for a in options if a.token_id not in taken), None)
+        if pick is not None:
+            taken.add(pick.token_id)
+            chosen.append(pick)
+    return chosen
 
 
 def _subsample(

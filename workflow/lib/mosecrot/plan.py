@@ -12,7 +12,8 @@ from dataclasses import dataclass
 SOURCE_LANG = "en"
 _CS = r"(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_mixup>-mixup)?(?P<cs_realign>-realign)?)"
 _RR = re.compile(
-    r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+))?"
+    r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?"
+    r"(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+)|(?P<nodict>-nodict))?"
     r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?" + _CS + r"?(?P<tuned>-tuned)?$"
 )
 FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "dict", "multilingual", "lr", "no-swap", "original")
@@ -21,10 +22,19 @@ ZERO_SHOT = {"lr": False, "original": False}
 ORIGINAL_MODEL = ("ls", "procrustes", "wechsel", "focus", "dict", "no-swap", "original")
 # Methods that swap the embedding layer for target-word rows (the rest read raw text).
 WORD_LEVEL = ("rr", "ls", "procrustes", "wechsel", "focus", "dict")
+# The anchor set built from the dictionary induced without one (rule induce_dictionary): the
+# -nodict twin of a dictionary-based method reads it wherever the method reads the dictionary.
+NODICT = "nodict"
+# Fixed word-level methods and the variants they take: -nodict (the induced dictionary's
+# anchors, maps and alignment) and -refined (the dictionary alignment refined on mutual CSLS
+# neighbours, as MUSE's supervised mode).
+VARIANTS = {"ls": ("-nodict",), "procrustes": ("-nodict",), "wechsel": ("-nodict", "-refined")}
+_VARIANT = r"(?P<variant>-nodict|-refined)?"
+_FIXED_VARIANT = re.compile(r"^(?P<base>" + "|".join(VARIANTS) + r")" + _VARIANT + "$")
 # Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint][-mixup][-realign]) applies to
 # every word-level method: training switches English words for the rows the method gives
 # their translations.
-_CODESWITCH = re.compile(r"^(?P<base>" + "|".join(WORD_LEVEL[1:]) + r")" + _CS + "$")
+_CODESWITCH = re.compile(r"^(?P<base>" + "|".join(WORD_LEVEL[1:]) + r")" + _VARIANT + _CS + "$")
 
 
 class ConfigError(ValueError):
@@ -46,6 +56,7 @@ class Method:
     codeswitch_disjoint: bool = False  # switch only pairs that share no word with an anchor
     codeswitch_mixup: bool = False  # embedding mixup whatever codeswitch.mixup says
     codeswitch_realign: bool = False  # the realignment loss whatever codeswitch.realign says
+    refined: bool = False  # WECHSEL on the refined dictionary alignment
 
     @property
     def zero_shot(self) -> bool:
@@ -80,7 +91,13 @@ class Method:
 
     @property
     def needs_english_vectors(self) -> bool:
-        return self.space in ("static", "aligned") or self.kind == "wechsel"
+        return self.space in ("static", "aligned") or self.kind == "wechsel" or self.anchor_set == NODICT
+
+    @property
+    def rows_name(self) -> str:
+        """The name of a fixed word-level method's target rows and diagnostics (its variant
+        suffixes, no code-switching): ls-nodict, wechsel-refined, focus."""
+        return self.kind + ("-nodict" if self.anchor_set == NODICT else "") + ("-refined" if self.refined else "")
 
 
 def codeswitch_base(name: str) -> str:
@@ -103,12 +120,24 @@ def _codeswitch_fields(match: re.Match) -> dict:
     }
 
 
+def _variant_fields(name: str, base: str, variant: str | None) -> dict:
+    if not variant:
+        return {}
+    if variant not in VARIANTS.get(base, ()):
+        raise ValueError(f"{name}: {base} takes no {variant} variant")
+    return {"anchor_set": NODICT} if variant == "-nodict" else {"refined": True}
+
+
 def parse_method(name: str, default_k: int | str) -> Method:
     if name in FIXED_METHODS:
         return Method(name=name, kind=name)
+    fixed = _FIXED_VARIANT.match(name)
+    if fixed is not None:
+        return Method(name=name, kind=fixed["base"], **_variant_fields(name, fixed["base"], fixed["variant"]))
     switched = _CODESWITCH.match(name)
     if switched is not None:
-        return Method(name=name, kind=switched["base"], **_codeswitch_fields(switched))
+        variant = _variant_fields(name, switched["base"], switched["variant"])
+        return Method(name=name, kind=switched["base"], **variant, **_codeswitch_fields(switched))
     match = _RR.match(name)
     if match is None:
         raise ValueError(f"unknown method {name!r}: see 'methods' in config/README.md")
@@ -117,7 +146,7 @@ def parse_method(name: str, default_k: int | str) -> Method:
         kind="rr",
         weighting=match["weighting"],
         k=str(match["k"] or default_k),
-        anchor_set=match["anchors"] or "main",
+        anchor_set=NODICT if match["nodict"] else match["anchors"] or "main",
         frozen=bool(match["frozen"]),
         space=(match["space"] or "-plm")[1:],
         tuned=bool(match["tuned"]),
@@ -176,9 +205,14 @@ def sweep_languages(config: dict, dataset: str) -> list[str]:
 
 
 def anchor_settings(config: dict) -> dict[str, dict]:
-    """Anchor-set name -> selection settings: 'main' plus one per anchor sweep entry."""
+    """Anchor-set name -> selection settings: 'main', one per anchor sweep entry, and
+    'nodict' (the main settings on the induced dictionary) when a -nodict method needs it."""
     main = dict(config.get("anchors", {}))
     sets = {"main": main}
+    default_k = config.get("relrep", {}).get("k", 50)
+    names = list(config.get("methods", [])) + sweep_methods(config)
+    if any(parse_method(name, default_k).anchor_set == NODICT for name in names):
+        sets[NODICT] = {**main, "lexicon": "induced"}
     for entry in config.get("sweeps", {}).get("anchors", []):
         # Same held-out share and seed as the main set: the same pairs leave every set.
         sets[entry["name"]] = {**main, **{k: v for k, v in entry.items() if k != "name"}}
@@ -265,14 +299,15 @@ def check_config(config: dict) -> None:
             method = parse_method(name, default_k)
         except ValueError:
             raise ConfigError(
-                f"methods: {name!r} is not a method name; use rr-<standard|softmax|sparsemax>[-k<K>][-a<set>]"
-                f"[-frozen][-static|-aligned][-tuned] or one of {', '.join(FIXED_METHODS[:-1])}"
+                f"methods: {name!r} is not a method name; use rr-<standard|softmax|sparsemax>[-k<K>][-a<set>|-nodict]"
+                f"[-frozen][-static|-aligned][-tuned], one of {', '.join(FIXED_METHODS[:-1])}, or ls-nodict, "
+                "procrustes-nodict, wechsel-nodict, wechsel-refined"
             ) from None
         if method.needs_english_vectors and not config.get("english_vectors"):
             raise ConfigError(
                 f"methods: {name} needs English static vectors; set english_vectors (a vector source) in the config"
             )
-        if method.anchor_set != "main" and method.anchor_set not in sweep_sets:
+        if method.anchor_set not in ("main", NODICT) and method.anchor_set not in sweep_sets:
             raise ConfigError(
                 f"methods: {name} uses anchor set {method.anchor_set!r}, which is not under sweeps.anchors; "
                 f"add {{name: {method.anchor_set}, ...}} there or drop the method"
@@ -287,6 +322,10 @@ def check_config(config: dict) -> None:
                 f"methods: {name} with relrep.unknown_words: subword would build unknown words unlike its known "
                 "words; use unknown_words: unk or drop the -tuned/-static/-aligned variant"
             )
+    if NODICT in sweep_sets:
+        raise ConfigError(
+            f"sweeps.anchors: the name {NODICT!r} is the induced dictionary's anchor set (methods -nodict); rename it"
+        )
     for dataset, spec in config.get("datasets", {}).items():
         for lang in spec.get("languages", []):
             if lang not in languages:

@@ -39,12 +39,17 @@ def _mean_top_k(queries: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarr
     return out
 
 
-def csls_nearest(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def csls_nearest(
+    queries: np.ndarray, candidates: np.ndarray, k: int = 10, source: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(index, CSLS score) of each query's CSLS-nearest candidate. Ties go to the lowest
-    candidate index (argmax), so the result does not depend on the chunking."""
+    candidate index (argmax), so the result does not depend on the chunking. `source`: the
+    whole source space the queries come from (default: the queries), among which each
+    candidate's neighbourhood density is measured, so that scoring a few queries ranks
+    as translating the whole space does."""
     x, z = relrep.normalized(queries), relrep.normalized(candidates)
     r_x = _mean_top_k(x, z, k)  # each query's neighbourhood density among the candidates
-    r_z = _mean_top_k(z, x, k)  # each candidate's among the queries
+    r_z = _mean_top_k(z, x if source is None else relrep.normalized(source), k)  # each candidate's
     index = np.empty(len(x), dtype=np.int64)
     score = np.empty(len(x), dtype=np.float32)
     for start in range(0, len(x), CHUNK):
@@ -55,10 +60,26 @@ def csls_nearest(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> tu
     return index, score
 
 
+def csls_matrix(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> np.ndarray:
+    """The dense CSLS matrix of two row sets, each the other's neighbourhood (one product
+    serves both directions: CSLS is symmetric). For the frequent words only: it holds
+    len(queries) x len(candidates) floats."""
+    x, z = relrep.normalized(queries), relrep.normalized(candidates)
+    scores = x @ z.T
+    k_x, k_z = min(k, len(z)), min(k, len(x))
+    r_x = np.partition(scores, -k_x, axis=1)[:, -k_x:].mean(axis=1)
+    r_z = np.partition(scores.T, -k_z, axis=1)[:, -k_z:].mean(axis=1)
+    scores *= 2
+    scores -= r_x[:, None]
+    scores -= r_z[None, :]
+    return scores
+
+
 def mutual_pairs(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> np.ndarray:
-    """(n, 2) pairs (query row, candidate row) that are each other's CSLS nearest neighbour."""
-    forward, _ = csls_nearest(queries, candidates, k)
-    backward, _ = csls_nearest(candidates, queries, k)
+    """(n, 2) pairs (query row, candidate row) that are each other's CSLS nearest neighbour
+    (ties to the lowest index)."""
+    scores = csls_matrix(queries, candidates, k)
+    forward, backward = scores.argmax(axis=1), scores.argmax(axis=0)
     rows = np.flatnonzero(backward[forward] == np.arange(len(forward)))
     return np.stack([rows, forward[rows]], axis=1)
 
@@ -94,8 +115,7 @@ class Alignment:
 def criterion(x: np.ndarray, z: np.ndarray, w: np.ndarray, n: int = 10000, k: int = 10) -> float:
     """MUSE's unsupervised model-selection criterion: the mean CSLS score of the n most
     frequent source words' CSLS-nearest targets after the map."""
-    _, score = csls_nearest(relrep.normalized(x[:n]) @ w, z[:n], k)
-    return float(score.mean())
+    return float(csls_matrix(relrep.normalized(x[:n]) @ w, z[:n], k).max(axis=1).mean())
 
 
 def refine(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, steps: int = 5, n: int = 10000, k: int = 10) -> Alignment:
@@ -107,10 +127,15 @@ def refine(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, steps: int = 5, n: i
     history: list[float] = []
     for step in range(steps + 1):
         w = relrep.orthogonal_map(xu[pairs[:, 0]], zu[pairs[:, 1]])
-        history.append(criterion(xu, zu, w, n, k))
+        scores = csls_matrix(xu[:n] @ w, zu[:n], k)  # the criterion's and the next pairs'
+        forward = scores.argmax(axis=1)
+        history.append(float(scores[np.arange(len(forward)), forward].mean()))
         if best is None or history[-1] > best.criterion[best.best_step]:
             best = Alignment(w, pairs, history, step)
-        pairs = mutual_pairs(xu[:n] @ w, zu[:n], k)
+        backward = scores.argmax(axis=0)
+        del scores
+        rows = np.flatnonzero(backward[forward] == np.arange(len(forward)))
+        pairs = np.stack([rows, forward[rows]], axis=1)
         if len(pairs) < 2:
             break
     best.criterion = history
@@ -130,3 +155,58 @@ def unrelated_criterion(x: np.ndarray, z: np.ndarray, steps: int = 5, n: int = 1
 def failed(alignment: Alignment, unrelated: float, margin: float = 0.05) -> bool:
     """True when the best criterion is within `margin` of the unrelated spaces' criterion."""
     return max(alignment.criterion) < unrelated + margin
+
+
+@dataclass
+class Induced:
+    """A dictionary-free alignment: the refined alignment, the criterion unrelated spaces
+    reach, whether it failed, the induced dictionary (mutual CSLS pairs after the kept map,
+    rows of x and z) and the initial pairs' count."""
+
+    alignment: Alignment
+    unrelated: float
+    failed: bool
+    pairs: np.ndarray
+    initial_pairs: int
+    init: str
+
+
+def centred(m: np.ndarray) -> np.ndarray:
+    """Unit rows, centred, unit again (VecMap's and MUSE's normalisation)."""
+    m = relrep.normalized(np.asarray(m, dtype=np.float32))
+    return relrep.normalized(m - m.mean(axis=0))
+
+
+def induce(
+    x: np.ndarray,
+    z: np.ndarray,
+    init: str = "similarity",
+    init_words: int = 4000,
+    steps: int = 5,
+    n: int = 10000,
+    k: int = 10,
+    seed: int = 0,
+    margin: float = 0.05,
+    adversarial: dict | None = None,
+) -> Induced:
+    """Align x onto z with no dictionary: an initial dictionary (init: 'similarity', VecMap's
+    similarity distributions; or 'adversarial', the mutual CSLS pairs after MUSE/TreLM's
+    adversarial map), then `refine`; the failure check against unrelated spaces; the induced
+    dictionary among the n most frequent rows. Rows in frequency order; pass them centred."""
+    if init == "similarity":
+        start = similarity_init(x, z, init_words, k)
+    elif init == "adversarial":
+        from mosecrot import adversarial as adv
+
+        w, _ = adv.adversarial_map(x, z, seed=seed, **(adversarial or {}))
+        start = mutual_pairs(relrep.normalized(x[:n]) @ w, z[:n], k)
+    else:
+        raise ValueError(f"unknown initialisation {init!r}: use similarity or adversarial")
+    if len(start) < 2:
+        identity = np.eye(x.shape[1], z.shape[1], dtype=np.float32)
+        aligned = Alignment(identity, start, [criterion(x, z, identity, n, k)], 0)
+    else:
+        aligned = refine(x, z, start, steps, n, k)
+    unrelated = unrelated_criterion(x, z, steps, n, k, seed)
+    pairs = mutual_pairs(relrep.normalized(x[:n]) @ aligned.map, z[:n], k)
+    return Induced(aligned, unrelated, failed(aligned, unrelated, margin), pairs, len(start), init)

@@ -4,12 +4,13 @@ language, Holm over the family, verdicts and simultaneous intervals."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from mosecrot import stats
+from mosecrot import plan, stats
 from mosecrot.analysis.evaluations import DETERMINISTIC, WEIGHTINGS, Evaluations, is_stitched, method_order
 
 ONE_SEED = "one seed, no seed variance"  # why a claim with a one-seed stochastic method is untested
@@ -74,6 +75,44 @@ def claim_list(methods: list[str], languages: list[str], seen: list[str]) -> lis
             candidates.append(
                 Claim(
                     f"{method} beats {base}", method, base, every, "code-switched fine-tuning improves its base method"
+                )
+            )
+    for method in method_order(present):
+        if "-nodict" in method:  # the twin reads the induced dictionary where `method` reads the real one
+            twin = method.replace("-nodict", "")
+            candidates.append(
+                Claim(
+                    f"{twin} beats {method}",
+                    twin,
+                    method,
+                    every,
+                    "the dictionary beats its dictionary-free twin (what the dictionary buys)",
+                )
+            )
+            if method.startswith("rr-") and plan.codeswitch_base(method) == method:
+                candidates.append(
+                    Claim(
+                        f"{method} beats focus",
+                        method,
+                        "focus",
+                        every,
+                        "dictionary-free RR beats FOCUS (neither reads a dictionary)",
+                    )
+                )
+        if "-refined" in method:
+            base = method.replace("-refined", "")
+            candidates.append(
+                Claim(f"{method} beats {base}", method, base, every, "the refined alignment improves its method")
+            )
+        anchor_set = re.match(r"^(rr-(?:standard|softmax|sparsemax))-a(?!ligned\b)([a-z0-9]+)$", method)
+        if anchor_set:
+            candidates.append(
+                Claim(
+                    f"{method} beats {anchor_set[1]}",
+                    method,
+                    anchor_set[1],
+                    every,
+                    "another anchor set improves RR over the main one",
                 )
             )
     stitched = [m for m in method_order(present) if is_stitched(m)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mosecrot import stats
+from mosecrot.analysis.alignments import INDUCED
 from mosecrot.analysis.claims import ONE_SEED, POWER
 from mosecrot.analysis.evaluations import Evaluations, is_stitched
 
@@ -162,7 +163,7 @@ def alignment_vs_transfer(
         method = plan.parse_method(row.method, default_k)
         if method.kind not in plan.WORD_LEVEL or method.frozen or method.tuned or method.codeswitch:
             continue
-        key = f"rr {method.relrep_variant}" if method.kind == "rr" else method.kind
+        key = f"rr {method.relrep_variant}" if method.kind == "rr" else method.rows_name
         found = diagnostics.get((row.language, key))
         if not found:
             continue
@@ -329,6 +330,8 @@ def _diagnostics_table(diagnostics: dict[str, dict]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (lang, name), d in sorted(diagnostics.items()):
+        if name == INDUCED:  # its own table (alignments_markdown)
+            continue
         bli = d.get("lexicon_induction") or {}
         effective = (d.get("target") or {}).get("mean_effective_k")
         anchors = d.get("anchors", d.get("pairs_used"))

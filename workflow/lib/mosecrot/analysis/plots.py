@@ -255,3 +255,19 @@ def plot_curves(curves: list[dict], dataset: str, out_png: str) -> None:
         ax.legend(fontsize=6, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     _save(fig, out_png)
     plt.close(fig)
+
+
+def plot_criterion(criterion: list[float], unrelated: float, margin: float, title: str, out_png: str) -> None:
+    """The unsupervised criterion per refinement step of a dictionary-free alignment, beside
+    the one unrelated spaces reach and the failure threshold above it."""
+    plt, fig, ax = _figure(4.8, 3.0)
+    ax.plot(range(len(criterion)), criterion, marker="o", label="this alignment")
+    ax.axhline(unrelated, color="grey", linestyle="--", label="unrelated spaces")
+    ax.axhline(unrelated + margin, color="firebrick", linestyle=":", label="failure threshold")
+    ax.set_xlabel("refinement step (0: the initial dictionary's map)")
+    ax.set_ylabel("mean CSLS of frequent words")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight", dpi=150)
+    plt.close(fig)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from mosecrot import plan
+from mosecrot.analysis import alignments as analysis_alignments
 from mosecrot.io import read_json, write_text
 
 log = logging.getLogger(__name__)
@@ -21,13 +22,13 @@ def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict
     the dictionary-only rows (dictionary/<lang>/diagnostics.json)."""
     found = {}
     for path in map(Path, files):
-        stage, lang = (
-            (path.parts[-4], path.parts[-3]) if path.parts[-4] == "relrep" else (path.parts[-3], path.parts[-2])
-        )
+        nested = path.parts[-4] in ("relrep", "aligned")  # <stage>/<lang>/<variant>/diagnostics.json
+        stage, lang = (path.parts[-4], path.parts[-3]) if nested else (path.parts[-3], path.parts[-2])
         name = {
             "relrep": f"rr {path.parent.name}",
-            "aligned": "static alignment",
+            "aligned": f"static alignment ({path.parent.name})",
             "dictionary": "dictionary-only rows",
+            "induced": analysis_alignments.INDUCED,
         }.get(stage, path.stem)
         found[(lang, name)] = read_json(path)
     return found
@@ -123,6 +124,10 @@ def aggregate(
     points, rho = analysis.alignment_vs_transfer(summary, diagnostics, methods, default_k)
     analysis.write_frame(points, out["alignment_csv"])
     paragraph = analysis.summary_paragraph(claims, costs, summary, alpha, rho, len(points))
+    failed = analysis_alignments.failed_alignment_warnings(diagnostics)
+    for warning in failed:
+        log.warning(warning.strip("*"))
+    paragraph = "\n\n".join([*failed, paragraph])
     readme = analysis.findings_markdown(
         run,
         paragraph,
@@ -133,7 +138,7 @@ def aggregate(
         diagnostics,
         english.per_seed,
         analysis.tuned_variants(evaluations),
-        analysis.alignment_markdown(points, rho),
+        analysis.alignment_markdown(points, rho) + analysis_alignments.alignments_markdown(diagnostics),
         analysis.codeswitch_markdown(evaluations.per_seed),
     )
     if sweep_text:

@@ -55,36 +55,55 @@ def select_anchors(
     out_anchors: str,
     out_heldout: str,
     out_stats: str,
+    dictionary_path: str = "",
 ) -> None:
+    """Anchors of one set. The induced dictionary's set (settings lexicon: induced) holds out
+    nothing itself: the real dictionary (`dictionary_path`) draws the main set's held-out
+    split, whose words no induced anchor may use, and its gold is written as this set's."""
     target = vectors.load_cache(matrix, vocab)
     plm_vocab, specials, _ = plm_vocabulary(model)
     whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
     pairs = lexicon.read_lexicon_tsv(Path(lexicon_path))
+    induced = settings.get("lexicon") == "induced"
+    dictionary = lexicon.read_lexicon_tsv(Path(dictionary_path)) if induced else []
     english_rank = None
-    if settings["one_per_target"] == "most_frequent_english":
+    if settings["one_per_target"] in ("most_frequent_english", "one_to_one"):
         from wordfreq import zipf_frequency
 
-        english_rank = {e.lower(): zipf_frequency(e, "en") for e, _ in pairs}
-    chosen, held_out, stats = anchors_lib.select_anchors(
-        pairs,
-        whole,
-        target.index(),
-        lang,
-        english_casing=english_casing,
-        target_casing=settings.get("target_casing", ["exact", "lower"]),
-        one_per_target=settings["one_per_target"],
-        stop_word_filter=settings.get("stop_words", False),
-        min_length=settings.get("min_length", 1),
-        alphabetic_only=settings.get("alphabetic_only", False),
-        max_target_rank=settings.get("max_target_rank"),
-        held_out_share=settings.get("held_out_share", 0.0),
-        strategy=settings.get("strategy", "all"),
-        n=settings.get("n"),
-        seed=settings.get("seed", 0),
-        target_matrix=target.matrix,
-        english_rank=english_rank,
-        beyond_top_n=set(vectors.read_vocab(beyond)),
-    )
+        english_rank = {e.lower(): zipf_frequency(e, "en") for e, _ in pairs + dictionary}
+    beyond_top_n = set(vectors.read_vocab(beyond))
+
+    def select(lexicon_pairs, held_out_share, excluded=None):
+        return anchors_lib.select_anchors(
+            lexicon_pairs,
+            whole,
+            target.index(),
+            lang,
+            english_casing=english_casing,
+            target_casing=settings.get("target_casing", ["exact", "lower"]),
+            one_per_target=settings["one_per_target"],
+            stop_word_filter=settings.get("stop_words", False),
+            min_length=settings.get("min_length", 1),
+            alphabetic_only=settings.get("alphabetic_only", False),
+            max_target_rank=settings.get("max_target_rank"),
+            held_out_share=held_out_share,
+            strategy=settings.get("strategy", "all"),
+            n=settings.get("n"),
+            seed=settings.get("seed", 0),
+            target_matrix=target.matrix,
+            english_rank=english_rank,
+            beyond_top_n=beyond_top_n,
+            excluded=excluded,
+        )
+
+    share = settings.get("held_out_share", 0.0)
+    if induced:
+        _, held_out, _ = select(dictionary, share)
+        excluded = ({a.target_row for a in held_out}, {a.token_id for a in held_out})
+        chosen, _, stats = select(pairs, 0.0, excluded)
+        stats["held_out_gold_pairs"] = len(held_out)
+    else:
+        chosen, held_out, stats = select(pairs, share)
     anchors_lib.write_anchors(out_anchors, chosen)
     anchors_lib.write_anchors(out_heldout, held_out)
     write_json(out_stats, {**stats, "provenance": provenance(**settings, english_casing=english_casing)})
@@ -322,7 +341,7 @@ def build_linear_map(
     _, _, embeddings = plm_vocabulary(model)
     a_t = np.asarray(target.matrix[[a.target_row for a in anchor_list]])
     a_s = embeddings[[a.token_id for a in anchor_list]]
-    solve = relrep.least_squares_map if linear_map == "ls" else relrep.procrustes_map
+    solve = relrep.least_squares_map if linear_map.split("-")[0] == "ls" else relrep.procrustes_map
     mapping = solve(a_t, a_s)
     read = np.load(words_path)  # the whole product, then the rows read (see relrep.stitch's keep)
     built = relrep.TargetRows(read, (np.asarray(target.matrix) @ mapping).astype(np.float32, copy=False)[read])
@@ -355,45 +374,79 @@ def align_static_spaces(
     out_map: str,
     out_diagnostics: str,
     candidates_path: str,
+    out_refined: str = "",
+    refine: dict | None = None,
 ) -> None:
     """Orthogonal map of the target static space onto the English one, fitted on the anchor
-    pairs (never the held-out ones) that have a vector on both sides."""
-    from mosecrot import peers
+    pairs (never the held-out ones) that have a vector on both sides; and (`out_refined`) that
+    map refined on mutual CSLS neighbours (unsupervised.refine, MUSE's supervised mode: the
+    step with the best unsupervised criterion is kept, the fitted map itself when none beats
+    it). Both are scored on the held-out pairs."""
+    from mosecrot import peers, unsupervised
 
     anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
     english = vectors.load_cache(english_matrix, english_vocab)
-    english_rows, found = peers.english_static_rows([a.english for a in anchor_list], english.index(), english.matrix)
-    target_rows = np.asarray(target.matrix[[a.target_row for a in anchor_list]])[found]
+    english_index = english.index()
+    english_positions = [english_index.get(a.english.lower(), -1) for a in anchor_list]
+    found = np.array([row >= 0 for row in english_positions], dtype=bool)
     if found.sum() < 2:
         raise PipelineInputError(
             f"{anchors_path}: only {int(found.sum())} anchors have an English static vector; "
             "check english_vectors in the config"
         )
-    mapping = peers.align(target_rows, english_rows[found])
+    pairs = np.array(
+        [(a.target_row, row) for a, row in zip(anchor_list, english_positions) if row >= 0], dtype=np.int64
+    )
+    target_rows, english_rows = np.asarray(target.matrix[pairs[:, 0]]), np.asarray(english.matrix[pairs[:, 1]])
+    mapping = peers.align(target_rows, english_rows)
     with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
         np.save(handle, mapping)
     plm_vocab, _, embeddings = plm_vocabulary(model)
-    candidates, _ = peers.english_static_rows(
-        _tokens_by_id(plm_vocab, len(embeddings)), english.index(), english.matrix
-    )
-    aligned = np.asarray(target.matrix) @ mapping
+    candidates, _ = peers.english_static_rows(_tokens_by_id(plm_vocab, len(embeddings)), english_index, english.matrix)
+    held = anchors_lib.read_anchors(heldout_path)
     fitted = relrep.normalized(target_rows) @ mapping
-    write_json(
-        out_diagnostics,
-        {
-            "language": Path(anchors_path).parent.name,
-            "pairs_used": int(found.sum()),
-            "anchors": len(anchor_list),
-            "mean_cosine_fitted_pairs": float(
-                (relrep.normalized(fitted) * relrep.normalized(english_rows[found])).sum(1).mean()
-            ),
+    record = {
+        "language": Path(anchors_path).parent.name,
+        "anchor_set": Path(anchors_path).stem,
+        "pairs_used": len(pairs),
+        "anchors": len(anchor_list),
+        "mean_cosine_fitted_pairs": float((relrep.normalized(fitted) * relrep.normalized(english_rows)).sum(1).mean()),
+        "lexicon_induction": _mapped_induction(
+            held, (np.asarray(target.matrix) @ mapping).__getitem__, candidates, candidates_path
+        ),
+    }
+    if out_refined:
+        refine = refine or {}
+        started = time.time()
+        refined = unsupervised.refine(
+            np.asarray(target.matrix),
+            np.asarray(english.matrix),
+            pairs,
+            steps=refine.get("steps", 5),
+            n=refine.get("words", 10_000),
+            k=refine.get("csls_k", 10),
+        )
+        with atomic_path(out_refined) as tmp, open(tmp, "wb") as handle:
+            np.save(handle, refined.map.astype(np.float32))
+        record["refined"] = {
+            "criterion_per_step": refined.criterion,
+            "best_step": refined.best_step,
+            "pairs_at_best_step": len(refined.pairs),
             "lexicon_induction": _mapped_induction(
-                anchors_lib.read_anchors(heldout_path), aligned.__getitem__, candidates, candidates_path
+                held, (np.asarray(target.matrix) @ refined.map).__getitem__, candidates, candidates_path
             ),
-            "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix),
-        },
-    )
+            "seconds": round(time.time() - started, 2),
+        }
+        log.info(
+            "refined alignment: criterion %s, step %d kept; held-out P@1 %.3f -> %.3f",
+            [round(c, 4) for c in refined.criterion],
+            refined.best_step,
+            record["lexicon_induction"]["p@1"],
+            record["refined"]["lexicon_induction"]["p@1"],
+        )
+    record["provenance"] = provenance(anchors_file=anchors_path, english_vectors=english_matrix, refine=refine)
+    write_json(out_diagnostics, record)
 
 
 def build_peer_embeddings(
@@ -421,7 +474,7 @@ def build_peer_embeddings(
     plm_vocab, specials, embeddings = plm_vocabulary(model)
     whole = anchors_lib.whole_word_vocab(plm_vocab, specials)
     search = {key: settings[key] for key in ("backend", "fp16", "chunk_rows") if key in settings}
-    if peer == "wechsel":
+    if peer.split("-")[0] == "wechsel":
         english = vectors.load_cache(english_matrix, english_vocab)
         candidate_ids = np.array(sorted(whole.values()))
         tokens = _tokens_by_id(plm_vocab, len(embeddings))
@@ -466,6 +519,119 @@ def build_peer_embeddings(
         },
     )
     log.info("built %s rows for %d target words in %.1f s", peer, len(rows), time.time() - started)
+
+
+def induce_dictionary(
+    matrix: str,
+    vocab: str,
+    english_matrix: str,
+    english_vocab: str,
+    heldout_path: str,
+    settings: dict,
+    out_lexicon: str,
+    out_map: str,
+    out_diagnostics: str,
+    out_plot: str,
+) -> None:
+    """A bilingual dictionary induced with no dictionary (unsupervised.induce) between the
+    most frequent words of the target and English static spaces, in the lexicon format. The
+    real dictionary's held-out pairs only score it; a failed alignment is warned about
+    loudly (its pairs are noise) but still written, so that the run shows what it gives."""
+    from mosecrot import unsupervised
+    from mosecrot.analysis.plots import plot_criterion
+
+    started = time.time()
+    lang = Path(out_lexicon).parent.name
+    target = vectors.load_cache(matrix, vocab)
+    english = vectors.load_cache(english_matrix, english_vocab)
+    words = settings["words"]
+    x = unsupervised.centred(target.matrix[:words])
+    z = unsupervised.centred(english.matrix[:words])
+    adversarial = {key.removeprefix("adversarial_"): v for key, v in settings.items() if key.startswith("adversarial_")}
+    induced = unsupervised.induce(
+        x,
+        z,
+        init=settings["init"],
+        init_words=settings["init_words"],
+        steps=settings["refine_steps"],
+        n=settings["refine_words"],
+        k=settings["csls_k"],
+        seed=settings["seed"],
+        margin=settings["failure_margin"],
+        adversarial=adversarial,
+    )
+    pairs = [(english.words[e], target.words[t], "induced") for t, e in induced.pairs]
+    lexicon.write_lexicon_tsv(Path(out_lexicon), pairs)
+    with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, induced.alignment.map.astype(np.float32))
+
+    # Scoring against the real dictionary's held-out gold (target word -> English words).
+    gold: dict[str, set[str]] = {}
+    for pair in anchors_lib.read_anchors(heldout_path):
+        gold.setdefault(pair.target, set()).add(pair.english.lower())
+    induced_for = {t: e.lower() for e, t, _ in pairs}
+    covered = [word for word in gold if word in induced_for]
+    # CSLS translation of the held-out words among the frequent rows, scored where a gold
+    # translation is among the English candidates.
+    frequent_english = {w.lower() for w in english.words[:words]}
+    target_index = target.index()
+    scorable = [w for w in sorted(gold) if target_index.get(w, words) < words and gold[w] & frequent_english]
+    hits = []
+    if scorable:
+        queries = x[[target_index[w] for w in scorable]] @ induced.alignment.map
+        nearest, _ = unsupervised.csls_nearest(queries, z, settings["csls_k"], source=x @ induced.alignment.map)
+        hits = [english.words[j].lower() in gold[w] for w, j in zip(scorable, nearest)]
+    record = {
+        "language": lang,
+        "init": induced.init,
+        "initial_pairs": induced.initial_pairs,
+        "induced_pairs": len(pairs),
+        "criterion_per_step": induced.alignment.criterion,
+        "best_step": induced.alignment.best_step,
+        "unrelated_criterion": induced.unrelated,
+        "failure_threshold": induced.unrelated + settings["failure_margin"],
+        "failed": induced.failed,
+        "held_out": {
+            "gold_words": len(gold),
+            "in_induced_dictionary": len(covered),
+            "induced_pair_precision": (
+                float(np.mean([induced_for[w] in gold[w] for w in covered])) if covered else None
+            ),
+            "translated": len(scorable),
+            "p@1": float(np.mean(hits)) if hits else None,
+        },
+        "seconds": round(time.time() - started, 2),
+        "provenance": provenance(**settings),
+    }
+    write_json(out_diagnostics, record)
+    plot_criterion(
+        induced.alignment.criterion,
+        induced.unrelated,
+        settings["failure_margin"],
+        f"{lang} onto English, no dictionary ({induced.init} init)" + (": FAILED" if induced.failed else ""),
+        out_plot,
+    )
+    if induced.failed:
+        log.warning(
+            "!!! %s: THE DICTIONARY-FREE ALIGNMENT FAILED: its best criterion %.3f is within %.2f of the %.3f that "
+            "unrelated spaces reach. Its %d induced pairs are noise, and every -nodict method of %s reads them: do "
+            "not read their scores as a result of the method. !!!",
+            lang,
+            max(induced.alignment.criterion),
+            settings["failure_margin"],
+            induced.unrelated,
+            len(pairs),
+            lang,
+        )
+    log.info(
+        "%s: %d induced pairs (%s init, %d initial); held-out P@1 %s; %.0f s",
+        lang,
+        len(pairs),
+        induced.init,
+        induced.initial_pairs,
+        record["held_out"]["p@1"],
+        time.time() - started,
+    )
 
 
 # --------------------------------------------------------------------------- code-switching and the dictionary control
