@@ -187,3 +187,98 @@ def test_a_subset_scores_the_same_held_out_gold_as_the_main_set():
     subset, subset_held, _ = _select(pairs=pairs, target_index=target, held_out_share=0.2, seed=seed, max_target_rank=4)
     assert "köter" not in {a.target for a in subset}
     assert subset_held == held == [a for a in held if a.english == "dog"]
+
+
+ONE_TO_ONE_PLM = {"the": 0, "light": 1, "set": 2, "bright": 3, "clear": 4, "group": 5, "device": 6}
+ONE_TO_ONE_TARGET = {"la": 0, "le": 1, "les": 2, "léger": 3, "clair": 4, "série": 5, "appareil": 6}
+ONE_TO_ONE_PAIRS = [
+    ("the", "la"),
+    ("the", "la"),  # a repeated pair
+    ("the", "le"),
+    ("the", "les"),
+    ("light", "léger"),
+    ("light", "clair"),
+    ("clear", "clair"),
+    ("bright", "clair"),
+    ("set", "série"),
+    ("group", "série"),
+    ("set", "appareil"),
+    ("device", "appareil"),
+]
+ONE_TO_ONE_RANK = {"the": 7.0, "light": 5.0, "set": 5.5, "bright": 4.0, "clear": 4.0, "group": 4.5, "device": 4.2}
+
+
+def test_one_to_one_anchors_keep_english_words_apart():
+    """The default maps "the" onto la/le/les and "set" onto série/appareil (their rows then
+    coincide); one-to-one gives each English word one target word, the most frequent target
+    first, each taking its most frequent English translation still free (a tie: the lower id)."""
+    common = dict(
+        pairs=ONE_TO_ONE_PAIRS,
+        plm_vocab=ONE_TO_ONE_PLM,
+        target_index=ONE_TO_ONE_TARGET,
+        english_rank=ONE_TO_ONE_RANK,
+    )
+    default, _, _ = _select(**common)
+    assert [a.english for a in default] == ["the", "the", "the", "light", "light", "set", "set"]
+    chosen, _, stats = _select(**common, one_per_target="one_to_one")
+    assert [(a.english, a.target) for a in chosen] == [
+        ("the", "la"),
+        ("light", "léger"),
+        ("bright", "clair"),  # clear and bright tie on frequency: bright has the lower id
+        ("set", "série"),
+        ("device", "appareil"),  # set is taken by the more frequent série
+    ]
+    assert stats["after_one_to_one"] == 5 and stats["distinct_english_anchors"] == 5
+
+
+def _random_dictionary(seed: int):
+    rng = np.random.default_rng(seed)
+    english = {f"e{i}": i for i in range(60)}
+    target = {f"t{i}": i for i in range(150)}
+    pairs = [(f"e{int(rng.integers(0, 60))}", f"t{t}") for t in range(150) for _ in range(int(rng.integers(1, 4)))]
+    pairs += pairs[:10]  # repeated pairs
+    rank = {w: float(rng.integers(0, 4)) for w in english}  # many ties
+    return pairs, english, target, rank
+
+
+def _naive_one_to_one(pairs, english, target, rank, held_rows, forbidden_english):
+    """Written from the definition, with none of the library's helpers."""
+    taken, out = set(), []
+    for word, row in sorted(target.items(), key=lambda item: item[1]):
+        if row in held_rows:
+            continue
+        options = sorted(
+            {e for e, t in pairs if t == word and e not in forbidden_english and e not in taken},
+            key=lambda e: (-rank[e], english[e]),
+        )
+        if options:
+            taken.add(options[0])
+            out.append((options[0], word))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_to_one_against_a_naive_greedy_and_with_the_default_held_out_gold(seed):
+    pairs, english, target, rank = _random_dictionary(seed)
+    common = dict(pairs=pairs, plm_vocab=english, target_index=target, english_rank=rank, held_out_share=0.2, seed=7)
+    default, default_held, _ = _select(**common)
+    chosen, held, _ = _select(**common, one_per_target="one_to_one")
+    assert held == default_held and held  # the lexicon-induction gold is the default's
+    held_rows = {a.target_row for a in held}
+    # No English word that translates a held-out word may anchor (the gold would leak).
+    forbidden = {e for e, t in pairs if target[t] in held_rows}
+    assert [(a.english, a.target) for a in chosen] == _naive_one_to_one(
+        pairs, english, target, rank, held_rows, forbidden
+    )
+    assert len({a.token_id for a in chosen}) == len(chosen) < len(default) + len(english)
+    assert not {a.token_id for a in chosen} & {a.token_id for a in held}
+
+
+def test_excluded_words_never_anchor():
+    pairs, english, target, rank = _random_dictionary(3)
+    rows, tokens = {0, 5, 9}, {1, 2}
+    chosen, held, stats = _select(
+        pairs=pairs, plm_vocab=english, target_index=target, english_rank=rank, excluded=(rows, tokens)
+    )
+    assert chosen and not held and "after_excluding_held_out_words" in stats
+    assert not {a.target_row for a in chosen} & rows and not {a.token_id for a in chosen} & tokens

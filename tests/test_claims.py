@@ -313,3 +313,30 @@ def test_code_switching_and_the_dictionary_control_have_their_claims():
         "rr-standard-cs-r10",
         "rr-softmax",
     ]
+
+
+def test_dictionary_free_twins_refinement_and_anchor_sets_have_their_claims():
+    methods = [
+        "rr-softmax",
+        "rr-softmax-nodict",
+        "wechsel",
+        "wechsel-nodict",
+        "wechsel-refined",
+        "wechsel-cs",
+        "wechsel-nodict-cs",
+        "focus",
+        "rr-softmax-aonetoone",
+        "multilingual",
+    ]
+    claims = {c.text: c for c in analysis.claim_list(methods, ["fr", "fi"], seen=["fr", "fi"])}
+    twin = "the dictionary beats its dictionary-free twin (what the dictionary buys)"
+    assert {claims[t].group for t in ("rr-softmax beats rr-softmax-nodict", "wechsel beats wechsel-nodict")} == {twin}
+    assert claims["wechsel-cs beats wechsel-nodict-cs"].group == twin
+    assert (claims["rr-softmax-nodict beats focus"].better, claims["rr-softmax-nodict beats focus"].worse) == (
+        "rr-softmax-nodict",
+        "focus",
+    )
+    assert "wechsel-nodict beats focus" not in claims  # the FOCUS comparison is for RR
+    assert claims["wechsel-refined beats wechsel"].group == "the refined alignment improves its method"
+    assert claims["rr-softmax-aonetoone beats rr-softmax"].worse == "rr-softmax"
+    assert "rr-softmax-nodict beats multilingual" in claims and "wechsel-refined beats multilingual" in claims

@@ -116,3 +116,52 @@ def test_realign_is_the_last_code_switching_suffix():
     assert method.base == "wechsel" and plan.codeswitch_base("rr-standard-cs-realign-tuned") == "rr-standard-tuned"
     with pytest.raises(ValueError):
         plan.parse_method("rr-standard-cs-realign-mixup", 50)
+
+
+def test_dictionary_free_twins_and_the_refined_alignment_in_the_grammar():
+    """-nodict reads the induced dictionary's anchor set wherever the twin reads the real one;
+    -refined (WECHSEL only) the refined dictionary alignment; both keep code-switching last."""
+    rr = plan.parse_method("rr-softmax-nodict", 50)
+    assert (rr.kind, rr.anchor_set, rr.relrep_variant, rr.training) == (
+        "rr",
+        plan.NODICT,
+        "softmax-k50-nodict-plm",
+        "rr-softmax-nodict",
+    )
+    assert rr.needs_english_vectors  # the induced dictionary aligns the two static spaces
+    aligned = plan.parse_method("rr-softmax-k10-nodict-aligned-cs", 50)
+    assert (aligned.k, aligned.anchor_set, aligned.space, aligned.codeswitch) == ("10", plan.NODICT, "aligned", True)
+    for name, rows, anchor_set, refined in (
+        ("ls-nodict", "ls-nodict", plan.NODICT, False),
+        ("procrustes-nodict", "procrustes-nodict", plan.NODICT, False),
+        ("wechsel-nodict", "wechsel-nodict", plan.NODICT, False),
+        ("wechsel-refined", "wechsel-refined", "main", True),
+        ("wechsel-nodict-cs", "wechsel-nodict", plan.NODICT, False),
+        ("wechsel", "wechsel", "main", False),
+    ):
+        method = plan.parse_method(name, 50)
+        assert (method.rows_name, method.anchor_set, method.refined) == (rows, anchor_set, refined), name
+    switched = plan.parse_method("wechsel-refined-cs-r10", 50)
+    assert switched.training == "wechsel-refined-cs-r10" and switched.base == "wechsel-refined"
+    assert plan.parse_method("wechsel-nodict", 50).training == "original"  # the English model, as WECHSEL
+    for bad in ("ls-refined", "focus-nodict", "dict-refined", "wechsel-nodict-refined", "rr-softmax-nodict-ar500"):
+        with pytest.raises(ValueError):
+            plan.parse_method(bad, 50)
+
+
+def test_the_nodict_anchor_set_exists_only_when_a_method_reads_it():
+    config = {"anchors": {"held_out_share": 0.1}, "methods": ["rr-standard", "wechsel"]}
+    assert set(plan.anchor_settings(config)) == {"main"}
+    config["methods"].append("ls-nodict")
+    sets = plan.anchor_settings(config)
+    assert sets[plan.NODICT] == {"held_out_share": 0.1, "lexicon": "induced"}
+    reserved = {
+        "languages": {},
+        "methods": ["rr-standard"],
+        "english_vectors": {"kind": "local"},
+        "sweeps": {"anchors": [{"name": "nodict", "n": 5}]},
+    }
+    with pytest.raises(plan.ConfigError, match="induced dictionary"):
+        plan.check_config(reserved)
+    with pytest.raises(plan.ConfigError, match="english_vectors"):
+        plan.check_config({"languages": {}, "methods": ["rr-softmax-nodict"]})

@@ -82,3 +82,54 @@ def test_unrelated_spaces_are_flagged_as_a_failed_alignment():
     aligned = unsupervised.refine(x, other, init, steps=3, n=1500, k=10)
     unrelated = unsupervised.unrelated_criterion(x, other, steps=3, n=1500, k=10)
     assert unsupervised.failed(aligned, unrelated)
+
+
+def test_the_dense_csls_matrix_is_the_definition_with_ties_and_a_hub():
+    rng = np.random.default_rng(5)
+    shared = rng.standard_normal(8)
+    x = (rng.standard_normal((35, 8)) + shared).astype(np.float32)
+    z = rng.standard_normal((28, 8)).astype(np.float32)
+    z[3], z[9] = shared, z[8]  # a hub and two identical candidates
+    np.testing.assert_allclose(unsupervised.csls_matrix(x, z, 4), _naive_csls(x, z, 4), atol=1e-5)
+    # Both directions from one product: CSLS is symmetric.
+    np.testing.assert_allclose(unsupervised.csls_matrix(z, x, 4), _naive_csls(x, z, 4).T, atol=1e-5)
+    # The criterion is the mean over queries of their best CSLS after the map.
+    w = np.linalg.qr(rng.standard_normal((8, 8)))[0].astype(np.float32)
+    expected = _naive_csls(x / np.linalg.norm(x, axis=1, keepdims=True) @ w, z, 4).max(axis=1).mean()
+    assert unsupervised.criterion(x, z, w, n=35, k=4) == pytest.approx(expected, abs=1e-5)
+
+
+def test_scoring_a_few_queries_measures_densities_in_the_whole_source_space():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((60, 6)).astype(np.float32)
+    z = rng.standard_normal((50, 6)).astype(np.float32)
+    few = [3, 17, 42]
+    index, score = unsupervised.csls_nearest(x[few], z, 5, source=x)
+    whole = _naive_csls(x, z, 5)
+    np.testing.assert_array_equal(index, whole[few].argmax(axis=1))
+    np.testing.assert_allclose(score, whole[few].max(axis=1), atol=1e-5)
+
+
+def test_induce_recovers_a_rotated_and_permuted_space_with_frequency_ranks():
+    """The whole dictionary-free procedure (centred spaces, similarity initialisation,
+    refinement, the induced dictionary): a rotation of the same words, listed in another
+    frequency order, is recovered (P@1 >= 0.95) and not flagged."""
+    x, z, z_of = _toy_pair(seed=4)
+    induced = unsupervised.induce(
+        unsupervised.centred(x), unsupervised.centred(z), init_words=1000, steps=3, n=1500, k=10
+    )
+    assert not induced.failed and induced.init == "similarity" and induced.initial_pairs > 100
+    nearest, _ = unsupervised.csls_nearest(unsupervised.centred(x) @ induced.alignment.map, unsupervised.centred(z))
+    assert (nearest == z_of).mean() >= 0.95
+    assert len(induced.pairs) > 1000 and (z_of[induced.pairs[:, 0]] == induced.pairs[:, 1]).mean() >= 0.95
+    again = unsupervised.induce(unsupervised.centred(x), unsupervised.centred(z), init_words=1000, steps=3, n=1500)
+    np.testing.assert_array_equal(again.alignment.map, induced.alignment.map)  # deterministic
+
+
+def test_induce_flags_unrelated_spaces():
+    x, _, _ = _toy_pair(seed=1)
+    other, _, _ = _toy_pair(seed=2)
+    induced = unsupervised.induce(
+        unsupervised.centred(x), unsupervised.centred(other), init_words=1000, steps=3, n=1500, k=10
+    )
+    assert induced.failed and max(induced.alignment.criterion) < induced.unrelated + 0.05

@@ -251,7 +251,8 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     constructions = [
         *(results / "relrep/fr").glob("*-main-*/diagnostics.json"),
         results / "linear/fr/ls.json",
-        results / "aligned/fr/diagnostics.json",
+        results / "aligned/fr/main/diagnostics.json",
+        results / "aligned/fr/nodict/diagnostics.json",
         results / "peers/fr/wechsel.json",
         results / "peers/fr/focus.json",
     ]
@@ -260,6 +261,27 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
         for p in constructions
     }
     assert len(constructions) >= 6 and len(scored) == 1
+    # The dictionary-free twins (issue 26): the induced dictionary in the lexicon format, its
+    # anchors holding out the main set's gold, and their claims and findings.
+    induced = (results / "induced/fr/lexicon.tsv").read_text().splitlines()
+    assert induced[0] == "english\ttarget\tsource" and len(induced) > 100
+    nodict = json.loads((results / "anchors/fr/nodict.stats.json").read_text())
+    assert nodict["dictionary_pairs"] == len(induced) - 1 and nodict["anchors"] > 0
+    assert (results / "anchors/fr/nodict.heldout.tsv").read_text() == (
+        results / "anchors/fr/main.heldout.tsv"
+    ).read_text()
+    alignment = json.loads((results / "induced/fr/diagnostics.json").read_text())
+    assert alignment["held_out"]["translated"] > 0 and len(alignment["criterion_per_step"]) == 4
+    assert (results / "induced/fr/criterion.png").stat().st_size > 5000
+    refined = json.loads((results / "aligned/fr/main/diagnostics.json").read_text())["refined"]
+    assert len(refined["criterion_per_step"]) == 3 and 0 <= refined["lexicon_induction"]["p@1"] <= 1
+    assert {
+        "rr-standard beats rr-standard-nodict",
+        "wechsel beats wechsel-nodict",
+        "rr-standard-nodict beats focus",
+        "wechsel-refined beats wechsel",
+    } <= set(claims["claim"])
+    assert "## Alignments: the dictionary's, refined, and without a dictionary" in readme
     for path in (results / "relrep/fr").glob("*-main-plm/diagnostics.json"):
         built = json.loads(path.read_text())["lexicon_induction_built"]  # through the rows the model reads
         assert json.dumps({k: built[k] for k in ("candidates", "pairs")}) in scored and 0 <= built["p@1"] <= 1
