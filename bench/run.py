@@ -13,6 +13,8 @@ every ratio is the median of RUNS runs of both sides, printed with its spread (m
                  model (all-MiniLM-L6-v2 with BERT's [CLS] pooler head), data, batch, threads
   relrep_gpu:    the paper-scale build (2M words x 12k anchors x 300) with faiss-gpu; says
                  "not measured" where no GPU and faiss-gpu are present
+  alignment:     one language's dictionary-free alignment (issue 26) at the demo's sizes,
+                 each initialisation, against the 3-minute budget, with its held-out P@1
   paper_scale:   one language's chain at the paper's sizes through the pipeline's own stage
                  functions and the paper config's settings, on inputs the bench generates
                  (2.5M x 300 frequency-sorted .vec, a MUSE dictionary of ~12k anchors, a
@@ -594,6 +596,54 @@ def child_finetune_trainer() -> dict:
     return {"seconds": seconds, "examples_per_s": len(texts) * FINETUNE["epochs"] / seconds}
 
 
+ALIGNMENT_LANGS = ("fr", "fi")
+ALIGNMENT_INITS = ("similarity", "adversarial")
+ALIGNMENT_BUDGET_S = 180  # issue 26: one language's dictionary-free alignment on 2 cores
+
+
+def _demo_alignment_inputs(lang: str) -> dict[str, str]:
+    run = ROOT / "results" / "demo"
+    return {
+        "matrix": str(run / "vectors" / lang / "vectors.npy"),
+        "vocab": str(run / "vectors" / lang / "vectors.vocab.txt"),
+        "english_matrix": str(run / "vectors" / "en" / "vectors.npy"),
+        "english_vocab": str(run / "vectors" / "en" / "vectors.vocab.txt"),
+        "heldout_path": str(run / "anchors" / lang / "main.heldout.tsv"),
+    }
+
+
+def child_alignment(lang: str, init: str) -> dict:
+    """One language's dictionary-free alignment through the rule's stage function, with the
+    demo config's settings (the schema's defaults) and the initialisation asked for."""
+    import yaml
+    from mosecrot import stages
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text())
+    validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"), set_default=True)
+    settings = {**config["alignment"]["unsupervised"], "init": init}
+    out = OUT / "alignment" / f"{lang}-{init}"
+    started = time.perf_counter()
+    stages.induce_dictionary(
+        **_demo_alignment_inputs(lang),
+        settings=settings,
+        out_lexicon=str(out / "lexicon.tsv"),
+        out_map=str(out / "map.npy"),
+        out_diagnostics=str(out / "diagnostics.json"),
+        out_plot=str(out / "criterion.png"),
+    )
+    seconds = time.perf_counter() - started
+    found = json.loads((out / "diagnostics.json").read_text())
+    return {
+        "seconds": seconds,
+        "p_at_1": found["held_out"]["p@1"],
+        "failed": found["failed"],
+        "criterion": max(found["criterion_per_step"]),
+        "unrelated": found["unrelated_criterion"],
+        "pairs": found["induced_pairs"],
+    }
+
+
 CHILDREN = {
     "ours": child_ours,
     "gensim": child_gensim,
@@ -615,6 +665,11 @@ CHILDREN = {
     },
     "finetune_ours": child_finetune_ours,
     "finetune_trainer": child_finetune_trainer,
+    **{
+        f"alignment:{lang}:{init}": (lambda lang=lang, init=init: child_alignment(lang, init))
+        for lang in ALIGNMENT_LANGS
+        for init in ALIGNMENT_INITS
+    },
 }
 
 
@@ -819,6 +874,40 @@ def bench_paper_scale() -> None:
     shutil.rmtree(PAPER_OUT, ignore_errors=True)  # ~10 GB of generated inputs
 
 
+def bench_alignment() -> None:
+    """Issue 26's budget: one language's dictionary-free alignment at the demo's sizes (its
+    spaCy spaces, the schema's settings) within 3 minutes on 2 cores, with the held-out P@1
+    that says whether it aligned; both initialisations, each in its own process. Reads the
+    demo's vector caches and held-out pairs (snakemake builds them if missing: a minute)."""
+    import os
+
+    targets = [path for lang in ALIGNMENT_LANGS for path in _demo_alignment_inputs(lang).values()]
+    if not all(Path(path).exists() for path in targets):
+        subprocess.run(
+            [sys.executable, "-m", "snakemake", "--configfile", "config/demo.yaml", "--cores", "2", *targets],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    environ = {**os.environ, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    for lang in ALIGNMENT_LANGS:
+        for init in ALIGNMENT_INITS:
+            run = child(f"alignment:{lang}:{init}", environ)
+            p_at_1 = "none" if run["p_at_1"] is None else f"{run['p_at_1']:.3f}"
+            print(
+                f"alignment ({lang} onto English, no dictionary, {init} init, 2 threads, CPU {cpu_model()}): "
+                f"{run['seconds']:.0f} s = {run['seconds'] / ALIGNMENT_BUDGET_S:.2f}x the 3-minute budget; held-out "
+                f"P@1 {p_at_1}; criterion {run['criterion']:.3f} vs {run['unrelated']:.3f} for unrelated spaces"
+                f"{' (FAILED)' if run['failed'] else ''}; {run['pairs']} induced pairs"
+            )
+            emit(
+                f"BENCH alignment_{lang}_{init} seconds={run['seconds']:.1f} "
+                f"vs_budget={run['seconds'] / ALIGNMENT_BUDGET_S:.2f} p_at_1={p_at_1} failed={run['failed']} "
+                f"criterion={run['criterion']:.4f} unrelated={run['unrelated']:.4f} pairs={run['pairs']} "
+                f"cpu={cpu_model()}"
+            )
+
+
 BENCHES = {
     "vec_load": bench_vec_load,
     "relrep_build": bench_relrep_build,
@@ -826,6 +915,7 @@ BENCHES = {
     "finetune": bench_finetune,
     "relrep_gpu": bench_relrep_gpu,
     "paper_scale": bench_paper_scale,
+    "alignment": bench_alignment,
 }
 
 if __name__ == "__main__":
