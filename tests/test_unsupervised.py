@@ -133,3 +133,51 @@ def test_induce_flags_unrelated_spaces():
         unsupervised.centred(x), unsupervised.centred(other), init_words=1000, steps=3, n=1500, k=10
     )
     assert induced.failed and max(induced.alignment.criterion) < induced.unrelated + 0.05
+
+
+def test_the_adversarial_map_is_deterministic_and_selected_by_its_criterion():
+    """MUSE's game at toy size: the same seed gives the same W bitwise (and leaves torch's
+    global generator alone); the W returned is the checkpoint with the best criterion, and
+    it stays near orthogonal (beta pulls it back after each step)."""
+    import torch
+    from mosecrot import adversarial
+
+    x, z, _ = _toy_pair(seed=5, words=600, dim=16)
+    x, z = unsupervised.centred(x), unsupervised.centred(z)
+    scored = []
+
+    def criterion(w):
+        scored.append(unsupervised.criterion(x, z, w, n=600, k=5))
+        return scored[-1]
+
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    options = dict(seed=3, iterations=40, checkpoints=4, hidden=64, batch_size=16)
+    first, log = adversarial.adversarial_map(x, z, criterion, **options)
+    assert torch.rand(1) == before  # the caller's generator is untouched
+    second, _ = adversarial.adversarial_map(x, z, criterion, **options)
+    np.testing.assert_array_equal(first, second)
+    assert [entry["iteration"] for entry in log] == [0, 10, 20, 30, 40]
+    best = max(log[1:], key=lambda entry: entry["criterion"])
+    assert unsupervised.criterion(x, z, first, n=600, k=5) == pytest.approx(best["criterion"], abs=1e-6)
+    assert all(entry["orthogonality"] < 0.5 for entry in log)
+    assert all(0 <= entry["dis_accuracy"] <= 1 for entry in log[1:])
+    with pytest.raises(ValueError, match="square"):
+        adversarial.adversarial_map(x, z[:, :8], criterion)
+
+
+def test_induce_with_the_adversarial_initialisation_records_its_checkpoints():
+    x, z, _ = _toy_pair(seed=6, words=800, dim=16)
+    induced = unsupervised.induce(
+        unsupervised.centred(x),
+        unsupervised.centred(z),
+        init="adversarial",
+        steps=2,
+        n=800,
+        adversarial={"iterations": 20, "checkpoints": 2, "hidden": 32},
+    )
+    assert induced.init == "adversarial" and [e["iteration"] for e in induced.adversarial_log] == [0, 10, 20]
+    assert len(induced.alignment.criterion) >= 1
+    with pytest.raises(ValueError, match="unknown initialisation"):
+        unsupervised.induce(x, z, init="magic")

@@ -20,6 +20,7 @@ Rows are L2-normalised throughout (cosine geometry); searches run in chunks of r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -118,15 +119,24 @@ def criterion(x: np.ndarray, z: np.ndarray, w: np.ndarray, n: int = 10000, k: in
     return float(csls_matrix(relrep.normalized(x[:n]) @ w, z[:n], k).max(axis=1).mean())
 
 
-def refine(x: np.ndarray, z: np.ndarray, pairs: np.ndarray, steps: int = 5, n: int = 10000, k: int = 10) -> Alignment:
-    """Procrustes on `pairs`, then induce mutual CSLS pairs among the n most frequent rows
+def refine(
+    x: np.ndarray,
+    z: np.ndarray,
+    pairs: np.ndarray,
+    steps: int = 5,
+    n: int = 10000,
+    k: int = 10,
+    fit: Callable[[np.ndarray, np.ndarray], np.ndarray] = relrep.orthogonal_map,
+) -> Alignment:
+    """Procrustes (or `fit`: e.g. relrep.least_squares_map between spaces of different
+    dimensions) on `pairs`, then induce mutual CSLS pairs among the n most frequent rows
     after the map, and repeat `steps` times; keeps the map with the best criterion (step 0
     is the map fitted on the given pairs)."""
     xu, zu = relrep.normalized(x), relrep.normalized(z)
     best: Alignment | None = None
     history: list[float] = []
     for step in range(steps + 1):
-        w = relrep.orthogonal_map(xu[pairs[:, 0]], zu[pairs[:, 1]])
+        w = fit(xu[pairs[:, 0]], zu[pairs[:, 1]])
         scores = csls_matrix(xu[:n] @ w, zu[:n], k)  # the criterion's and the next pairs'
         forward = scores.argmax(axis=1)
         history.append(float(scores[np.arange(len(forward)), forward].mean()))
@@ -169,6 +179,7 @@ class Induced:
     pairs: np.ndarray
     initial_pairs: int
     init: str
+    adversarial_log: list[dict] = field(default_factory=list)  # init adversarial: per checkpoint
 
 
 def centred(m: np.ndarray) -> np.ndarray:
@@ -193,12 +204,15 @@ def induce(
     similarity distributions; or 'adversarial', the mutual CSLS pairs after MUSE/TreLM's
     adversarial map), then `refine`; the failure check against unrelated spaces; the induced
     dictionary among the n most frequent rows. Rows in frequency order; pass them centred."""
+    adversarial_log: list[dict] = []
     if init == "similarity":
         start = similarity_init(x, z, init_words, k)
     elif init == "adversarial":
         from mosecrot import adversarial as adv
 
-        w, _ = adv.adversarial_map(x, z, seed=seed, **(adversarial or {}))
+        w, adversarial_log = adv.adversarial_map(
+            x, z, lambda m: criterion(x, z, m, n, k), seed=seed, **(adversarial or {})
+        )
         start = mutual_pairs(relrep.normalized(x[:n]) @ w, z[:n], k)
     else:
         raise ValueError(f"unknown initialisation {init!r}: use similarity or adversarial")
@@ -209,4 +223,4 @@ def induce(
         aligned = refine(x, z, start, steps, n, k)
     unrelated = unrelated_criterion(x, z, steps, n, k, seed)
     pairs = mutual_pairs(relrep.normalized(x[:n]) @ aligned.map, z[:n], k)
-    return Induced(aligned, unrelated, failed(aligned, unrelated, margin), pairs, len(start), init)
+    return Induced(aligned, unrelated, failed(aligned, unrelated, margin), pairs, len(start), init, adversarial_log)

@@ -586,6 +586,7 @@ def induce_dictionary(
         "init": induced.init,
         "initial_pairs": induced.initial_pairs,
         "induced_pairs": len(pairs),
+        "adversarial_checkpoints": induced.adversarial_log,
         "criterion_per_step": induced.alignment.criterion,
         "best_step": induced.alignment.best_step,
         "unrelated_criterion": induced.unrelated,
