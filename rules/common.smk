@@ -55,8 +55,8 @@ wildcard_constraints:
     anchor_set=_alternatives(ANCHOR_SETS),
     weighting="standard|softmax|sparsemax",
     k=r"\d+|all",
-    space="plm|static|aligned",
-    target_space="plm|aligned",
+    space="plm|static|aligned|aligned-refined",
+    target_space="plm|aligned|aligned-refined",
     linear_map="ls|procrustes|ls-nodict|procrustes-nodict",
     peer="wechsel|focus|wechsel-nodict|wechsel-refined",
     method=_alternatives(m for m in METHODS if m != "lr"),
@@ -251,6 +251,14 @@ def anchor_lexicon(wildcards):
     return f"results/{RUN}/lexicons/{wildcards.lang}.tsv"
 
 
+def induce_settings(wildcards):
+    """The dictionary-free alignment's settings; the adversarial ones only when it runs
+    (changing them then retrains nothing, and the provenance names no unused value)."""
+    settings = config["alignment"]["unsupervised"]
+    used = lambda key: settings["init"] == "adversarial" or not key.startswith("adversarial_")
+    return canonical({key: value for key, value in settings.items() if used(key)})
+
+
 def anchor_inputs(wildcards):
     inputs = {
         "lexicon": anchor_lexicon(wildcards),
@@ -273,10 +281,11 @@ def relrep_inputs(wildcards):
         "words": TARGET_WORDS.format(lang=wildcards.lang),
         "model": model_dir("source"),
     }
-    if wildcards.space in ("static", "aligned"):
+    if wildcards.space != "plm":
         inputs["english"] = vectors_cache(SRC)
-    if wildcards.space == "aligned":
-        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set)
+    if wildcards.space.startswith("aligned"):
+        refined = wildcards.space.endswith("-refined")
+        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set, refined)
     key = (wildcards.lang, wildcards.k, wildcards.anchor_set, target_space(wildcards.space))
     if key in SHARED_SEARCHES:
         # One search serves every weighting (recreated for one weighting's rebuild, it
@@ -290,7 +299,7 @@ def relrep_inputs(wildcards):
 
 def target_space(space):
     """The space the target side searches: -static changes only the source side."""
-    return "aligned" if space == "aligned" else "plm"
+    return space if space.startswith("aligned") else "plm"
 
 
 def search_inputs(wildcards):
@@ -298,9 +307,10 @@ def search_inputs(wildcards):
         "anchors": f"results/{RUN}/anchors/{wildcards.lang}/{wildcards.anchor_set}.tsv",
         "vectors": vectors_cache(wildcards.lang),
     }
-    if wildcards.target_space == "aligned":
+    if wildcards.target_space.startswith("aligned"):
         inputs["english"] = vectors_cache(SRC)
-        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set)
+        refined = wildcards.target_space.endswith("-refined")
+        inputs["alignment"] = alignment(wildcards.lang, wildcards.anchor_set, refined)
     return inputs
 
 

@@ -142,7 +142,7 @@ rule induce_dictionary:
         "../envs/train.yaml"
     threads: config["compute"]["relrep_threads"]
     params:
-        settings=lambda wildcards: canonical(config["alignment"]["unsupervised"]),
+        settings=induce_settings,
     script:
         "../workflow/scripts/induce_dictionary.py"
 

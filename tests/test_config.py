@@ -169,6 +169,7 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "rr-softmax-nodict-cs",
         "ls-nodict",
         "procrustes-nodict",
+        "rr-standard-aligned-refined",
     }
     assert set(DEMO["methods"]) <= set(merged["methods"])
     # The overlay's anchor sweep keeps the demo's one-to-one set (lists are replaced, not merged).

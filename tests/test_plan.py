@@ -141,10 +141,26 @@ def test_dictionary_free_twins_and_the_refined_alignment_in_the_grammar():
     ):
         method = plan.parse_method(name, 50)
         assert (method.rows_name, method.anchor_set, method.refined) == (rows, anchor_set, refined), name
+    refined = plan.parse_method("rr-standard-aligned-refined", 50)
+    assert (refined.space, refined.refined, refined.relrep_variant, refined.training) == (
+        "aligned",
+        True,
+        "standard-k50-main-aligned-refined",
+        "rr-standard-static",  # F_s is the -static model's, as for -aligned
+    )
+    assert plan.parse_method("rr-standard-aligned-refined-cs", 50).training == "rr-standard-aligned-refined-cs"
     switched = plan.parse_method("wechsel-refined-cs-r10", 50)
     assert switched.training == "wechsel-refined-cs-r10" and switched.base == "wechsel-refined"
     assert plan.parse_method("wechsel-nodict", 50).training == "original"  # the English model, as WECHSEL
-    for bad in ("ls-refined", "focus-nodict", "dict-refined", "wechsel-nodict-refined", "rr-softmax-nodict-ar500"):
+    for bad in (
+        "ls-refined",
+        "focus-nodict",
+        "dict-refined",
+        "wechsel-nodict-refined",
+        "rr-softmax-nodict-ar500",
+        "rr-softmax-static-refined",
+        "rr-softmax-refined",
+    ):
         with pytest.raises(ValueError):
             plan.parse_method(bad, 50)
 

@@ -14,7 +14,7 @@ _CS = r"(?P<cs>-cs(?:-r(?P<cs_rate>\d{1,3}))?(?P<cs_disjoint>-disjoint)?(?P<cs_m
 _RR = re.compile(
     r"^rr-(?P<weighting>standard|softmax|sparsemax)(?:-k(?P<k>\d+|all))?"
     r"(?:-a(?!ligned\b)(?P<anchors>[a-z0-9]+)|(?P<nodict>-nodict))?"
-    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned)?" + _CS + r"?(?P<tuned>-tuned)?$"
+    r"(?P<frozen>-frozen)?(?P<space>-static|-aligned(?P<refined>-refined)?)?" + _CS + r"?(?P<tuned>-tuned)?$"
 )
 FIXED_METHODS = ("ls", "procrustes", "wechsel", "focus", "dict", "multilingual", "lr", "no-swap", "original")
 ZERO_SHOT = {"lr": False, "original": False}
@@ -56,7 +56,7 @@ class Method:
     codeswitch_disjoint: bool = False  # switch only pairs that share no word with an anchor
     codeswitch_mixup: bool = False  # embedding mixup whatever codeswitch.mixup says
     codeswitch_realign: bool = False  # the realignment loss whatever codeswitch.realign says
-    refined: bool = False  # WECHSEL on the refined dictionary alignment
+    refined: bool = False  # WECHSEL or -aligned on the refined dictionary alignment
 
     @property
     def zero_shot(self) -> bool:
@@ -69,7 +69,9 @@ class Method:
         (the switched rows are its own target rows)."""
         if self.kind == "rr":
             name = self.name.removesuffix("-tuned")
-            return name if self.codeswitch else name.replace("-aligned", "-static")
+            return (
+                name if self.codeswitch else name.replace("-aligned-refined", "-static").replace("-aligned", "-static")
+            )
         if self.codeswitch:
             return self.name
         if self.kind in ORIGINAL_MODEL:
@@ -82,7 +84,7 @@ class Method:
     def relrep_variant(self) -> str | None:
         if self.kind != "rr":
             return None
-        return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space}"
+        return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space}" + ("-refined" if self.refined else "")
 
     @property
     def base(self) -> str:
@@ -148,7 +150,8 @@ def parse_method(name: str, default_k: int | str) -> Method:
         k=str(match["k"] or default_k),
         anchor_set=NODICT if match["nodict"] else match["anchors"] or "main",
         frozen=bool(match["frozen"]),
-        space=(match["space"] or "-plm")[1:],
+        space=(match["space"] or "-plm")[1:].removesuffix("-refined"),
+        refined=bool(match["refined"]),
         tuned=bool(match["tuned"]),
         **_codeswitch_fields(match),
     )

@@ -130,7 +130,7 @@ def _target_search_space(anchor_list, target, space: str, alignment: str = "", e
     """(target words' vectors, anchors' vectors) in the space the target side searches: the
     target static space (plm, static), or the English static space after the alignment
     (aligned: the anchors' English static vectors)."""
-    if space != "aligned":
+    if not space.startswith("aligned"):
         return target.matrix, target.matrix[np.array([a.target_row for a in anchor_list])]
     from mosecrot import peers
 
@@ -155,7 +155,7 @@ def search_target_neighbours(
     started = time.time()
     anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
-    english = vectors.load_cache(english_matrix, english_vocab) if space == "aligned" else None
+    english = vectors.load_cache(english_matrix, english_vocab) if space.startswith("aligned") else None
     queries, anchor_vectors = _target_search_space(anchor_list, target, space, alignment, english)
     options = relrep.Settings.from_config(settings, "standard", k)  # the weighting plays no part in a search
     relrep.search_neighbours(queries, anchor_vectors, options, desc="target words").save(out)
@@ -210,7 +210,7 @@ def build_relative_embeddings(
     in_plm = np.ones(embeddings.shape[0], dtype=bool)
     source_stats: dict = {}
     english = None
-    if space in ("static", "aligned"):
+    if space != "plm":
         english = vectors.load_cache(english_matrix, english_vocab)
         english_index = english.index()
         queries, has = peers.english_static_rows(
