@@ -132,7 +132,12 @@ rule induce_dictionary:
         lexicon=f"{INDUCED}/lexicon.tsv",
         matrix=f"{INDUCED}/map.npy",
         diagnostics=f"{INDUCED}/diagnostics.json",
-        plot=f"{INDUCED}/criterion.png",
+        plot=report(
+            f"{INDUCED}/criterion.png",
+            caption="../report/criterion.rst",
+            category="Alignments",
+            subcategory="{lang}",
+        ),
     log:
         f"logs/{RUN}/induced/{{lang}}.log",
     benchmark:

@@ -368,6 +368,7 @@ def test_html_report_shows_every_plot(tiny_run):
     text = report.read_text(errors="replace")
     for name in ("bars.png", "sweep_k.png", "sweep_anchors.png", "gain.png", "drift.png", "costs.png", "curves.png"):
         assert name in text
+    assert "criterion.png" in text  # the dictionary-free alignment's, per language
     assert "README.md" in text and "claims.md" in text
     shutil.rmtree(tiny_run / ".snakemake" / "log", ignore_errors=True)
 
