@@ -322,7 +322,7 @@ def _shared_searches():
         (lang, method.relrep_variant): method for lang, method in builds if method.k != "all"
     }
     keys = [
-        (lang, str(method.k), method.anchor_set, target_space(method.space))
+        (lang, str(method.k), method.anchor_set, target_space(method.space_variant))
         for (lang, _), method in variants.items()
     ]
     return {key for key in keys if keys.count(key) > 1}

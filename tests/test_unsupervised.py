@@ -181,3 +181,84 @@ def test_induce_with_the_adversarial_initialisation_records_its_checkpoints():
     assert len(induced.alignment.criterion) >= 1
     with pytest.raises(ValueError, match="unknown initialisation"):
         unsupervised.induce(x, z, init="magic")
+
+
+def _cache(directory, words, matrix):
+    directory.mkdir(parents=True, exist_ok=True)
+    np.save(directory / "vectors.npy", matrix.astype(np.float32))
+    (directory / "vectors.vocab.txt").write_text("".join(f"{w}\n" for w in words), encoding="utf-8")
+    return str(directory / "vectors.npy"), str(directory / "vectors.vocab.txt")
+
+
+def _induce_stage(tmp_path, z_matrix, z_words, x_matrix, x_words, gold):
+    from mosecrot import anchors, stages
+
+    english = _cache(tmp_path / "en", z_words, z_matrix)
+    target = _cache(tmp_path / "xx", x_words, x_matrix)
+    heldout = tmp_path / "heldout.tsv"
+    anchors.write_anchors(heldout, [anchors.Anchor(e, i, t, x_words.index(t)) for i, (e, t) in enumerate(gold)])
+    out = tmp_path / "induced" / "xx"
+    settings = {
+        "init": "similarity",
+        "words": 1500,
+        "init_words": 1000,
+        "refine_steps": 3,
+        "refine_words": 1500,
+        "csls_k": 10,
+        "seed": 0,
+        "failure_margin": 0.05,
+    }
+    stages.induce_dictionary(
+        *target,
+        *english,
+        str(heldout),
+        settings,
+        str(out / "lexicon.tsv"),
+        str(out / "map.npy"),
+        str(out / "diagnostics.json"),
+        str(out / "criterion.png"),
+    )
+    return out
+
+
+def test_the_induce_rule_writes_a_lexicon_scored_on_the_held_out_gold(tmp_path, caplog):
+    """Through the rule's stage function: the induced dictionary in the lexicon format that
+    anchor selection reads, its held-out P@1 and precision from the real gold, no warning."""
+    import json
+
+    from mosecrot import lexicon
+
+    x, z, z_of = _toy_pair(seed=7)
+    x_words = [f"x{i}" for i in range(len(x))]
+    z_words = [f"w{int(np.argsort(z_of)[j])}" for j in range(len(z))]  # z's row j is x's word argsort(z_of)[j]
+    gold = [(f"w{i}", f"x{i}") for i in range(0, 1500, 50)]
+    with caplog.at_level("WARNING"):
+        out = _induce_stage(tmp_path, z, z_words, x, x_words, gold)
+    pairs = lexicon.read_lexicon_tsv(out / "lexicon.tsv")
+    assert len(pairs) > 1000 and np.mean([e[1:] == t[1:] for e, t in pairs]) >= 0.95
+    found = json.loads((out / "diagnostics.json").read_text())
+    assert not found["failed"] and found["induced_pairs"] == len(pairs)
+    assert found["held_out"]["translated"] == len(gold) and found["held_out"]["p@1"] >= 0.95
+    assert found["held_out"]["induced_pair_precision"] >= 0.95
+    assert (out / "criterion.png").stat().st_size > 5000 and "FAILED" not in caplog.text
+
+
+def test_a_failed_alignment_warns_in_the_log_and_in_the_findings(tmp_path, caplog):
+    import json
+
+    from mosecrot.analysis import alignments
+
+    x, _, _ = _toy_pair(seed=1)
+    other, _, _ = _toy_pair(seed=2)
+    words = [f"x{i}" for i in range(len(x))]
+    with caplog.at_level("WARNING"):
+        out = _induce_stage(tmp_path, other, [f"w{i}" for i in range(len(other))], x, words, [("w1", "x1")])
+    assert "THE DICTIONARY-FREE ALIGNMENT FAILED" in caplog.text and "xx" in caplog.text
+    found = json.loads((out / "diagnostics.json").read_text())
+    assert found["failed"]
+    diagnostics = {("xx", alignments.INDUCED): found}
+    warnings = alignments.failed_alignment_warnings(diagnostics)
+    assert len(warnings) == 1 and "xx failed" in warnings[0] and "noise" in warnings[0]
+    table = "\n".join(alignments.alignments_markdown(diagnostics))
+    assert "**FAILED**" in table and "| xx | similarity |" in table
+    assert not alignments.failed_alignment_warnings({("xx", alignments.INDUCED): {**found, "failed": False}})

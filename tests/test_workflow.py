@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -270,6 +271,15 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert (results / "anchors/fr/nodict.heldout.tsv").read_text() == (
         results / "anchors/fr/main.heldout.tsv"
     ).read_text()
+    from mosecrot.anchors import read_anchors
+
+    held = read_anchors(results / "anchors/fr/main.heldout.tsv")
+    induced_anchors = read_anchors(results / "anchors/fr/nodict.tsv")
+    assert not {a.target_row for a in induced_anchors} & {a.target_row for a in held}
+    assert not {a.token_id for a in induced_anchors} & {a.token_id for a in held}
+    wechsel_rows = np.load(results / "peers/fr/wechsel.npz")
+    twin_rows = np.load(results / "peers/fr/wechsel-nodict.npz")
+    assert not np.allclose(wechsel_rows["rows"], twin_rows["rows"])  # read from the nodict alignment
     alignment = json.loads((results / "induced/fr/diagnostics.json").read_text())
     assert alignment["held_out"]["translated"] > 0 and len(alignment["criterion_per_step"]) == 4
     assert (results / "induced/fr/criterion.png").stat().st_size > 5000

@@ -84,7 +84,12 @@ class Method:
     def relrep_variant(self) -> str | None:
         if self.kind != "rr":
             return None
-        return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space}" + ("-refined" if self.refined else "")
+        return f"{self.weighting}-k{self.k}-{self.anchor_set}-{self.space_variant}"
+
+    @property
+    def space_variant(self) -> str:
+        """The space with the alignment it reads: plm, static, aligned, aligned-refined."""
+        return self.space + ("-refined" if self.refined else "")
 
     @property
     def base(self) -> str:

@@ -1,17 +1,21 @@
-"""Dictionary-free alignment of two static spaces (issue 26, first part: the library only;
-no rule reads it yet).
+"""Dictionary-free alignment of two static spaces (issue 26; rule induce_dictionary, and the
+refinement of the dictionary alignment in rule align_static_spaces).
 
 - csls_nearest: each query's nearest candidate under cross-domain similarity local scaling
   (Conneau et al. 2018, MUSE): CSLS(x, z) = 2 cos(x, z) - r_Z(x) - r_X(z), where r_Z(x) is
   the mean cosine of x's k nearest candidates and r_X(z) that of z's k nearest queries. It
   penalises hubs, candidates near everything.
 - mutual_pairs: the pairs that are each other's CSLS nearest neighbour (an induced dictionary).
-- similarity_init: VecMap's unsupervised initialisation (Artetxe et al. 2018): words with the
-  same distribution of similarities to the other frequent words of their own space are paired,
-  which needs no dictionary and no shared dimensions (rotations preserve similarities).
-- refine: Procrustes on the induced pairs, induce again, repeat (MUSE's refinement and
-  VecMap's self-learning), keeping the step with the best unsupervised criterion: the mean
-  CSLS of the frequent source words' nearest targets.
+- similarity_init: after VecMap's unsupervised initialisation (Artetxe et al. 2018): words
+  with the same distribution of similarities to the other frequent words of their own space
+  are paired, which needs no dictionary and no shared dimensions (rotations preserve
+  similarities). Unlike VecMap, each word's sorted similarities are centred per word (VecMap
+  centres each dimension) and the pairs are mutual nearest neighbours (VecMap keeps both
+  directions' neighbours).
+- refine: Procrustes on the induced pairs, induce again, repeat (MUSE's refinement; VecMap's
+  self-learning without its stochastic dictionary induction), keeping the step with the
+  best unsupervised criterion: the mean CSLS score of the frequent source words' nearest
+  targets (MUSE selects by the mean cosine of those pairs instead).
 - failed: whether an alignment is no better than one of unrelated spaces, so nobody reads
   noise as a result.
 
@@ -114,8 +118,9 @@ class Alignment:
 
 
 def criterion(x: np.ndarray, z: np.ndarray, w: np.ndarray, n: int = 10000, k: int = 10) -> float:
-    """MUSE's unsupervised model-selection criterion: the mean CSLS score of the n most
-    frequent source words' CSLS-nearest targets after the map."""
+    """The unsupervised model-selection criterion: the mean CSLS score of the n most frequent
+    source words' CSLS-nearest targets after the map (MUSE's takes the mean cosine of the
+    same pairs; the CSLS score also discounts hubs)."""
     return float(csls_matrix(relrep.normalized(x[:n]) @ w, z[:n], k).max(axis=1).mean())
 
 
@@ -152,11 +157,14 @@ def refine(
     return best
 
 
-def unrelated_criterion(x: np.ndarray, z: np.ndarray, steps: int = 5, n: int = 10000, k: int = 10, seed: int = 0):
-    """The criterion the same procedure reaches on spaces that share nothing: z replaced by
-    Gaussian rows of its shape (seeded). An alignment near it has found no structure."""
+def unrelated_criterion(
+    x: np.ndarray, z: np.ndarray, steps: int = 5, n: int = 10000, k: int = 10, seed: int = 0, init_words: int = 4000
+):
+    """The criterion the similarity-initialised procedure reaches on spaces that share
+    nothing: z replaced by Gaussian rows of its shape (seeded; isotropic, where a real
+    space is not). An alignment near it has found no structure."""
     noise = np.random.default_rng(seed).standard_normal(z.shape).astype(np.float32)
-    init = similarity_init(x, noise, min(n, 4000), k)
+    init = similarity_init(x, noise, min(n, init_words), k)
     if len(init) < 2:
         return criterion(x, noise, np.eye(x.shape[1], noise.shape[1], dtype=np.float32), n, k)
     return max(refine(x, noise, init, steps, n, k).criterion)
@@ -221,6 +229,6 @@ def induce(
         aligned = Alignment(identity, start, [criterion(x, z, identity, n, k)], 0)
     else:
         aligned = refine(x, z, start, steps, n, k)
-    unrelated = unrelated_criterion(x, z, steps, n, k, seed)
+    unrelated = unrelated_criterion(x, z, steps, n, k, seed, init_words)
     pairs = mutual_pairs(relrep.normalized(x[:n]) @ aligned.map, z[:n], k)
     return Induced(aligned, unrelated, failed(aligned, unrelated, margin), pairs, len(start), init, adversarial_log)
