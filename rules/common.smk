@@ -602,6 +602,8 @@ def diagnostics_files():
             files.add(f"results/{RUN}/dictionary/{lang}/diagnostics.json")
         if method.kind == "wechsel" or method.space == "aligned":
             files.add(f"results/{RUN}/aligned/{lang}/{method.anchor_set}/diagnostics.json")
+        if method.refined:
+            files.add(f"results/{RUN}/aligned/{lang}/{method.anchor_set}/refined.json")
         if method.anchor_set == plan.NODICT:
             files.add(f"{INDUCED}/diagnostics.json".format(lang=lang))
     return sorted(files)

@@ -162,17 +162,36 @@ rule align_static_spaces:
         model=model_dir("source"),
     output:
         matrix=alignment("{lang}", "{anchor_set}"),
-        refined=alignment("{lang}", "{anchor_set}", refined=True),
         diagnostics=f"results/{RUN}/aligned/{{lang}}/{{anchor_set}}/diagnostics.json",
     log:
         f"logs/{RUN}/aligned/{{lang}}/{{anchor_set}}.log",
     priority: 10
     conda:
         "../envs/search.yaml"
+    script:
+        "../workflow/scripts/align_static_spaces.py"
+
+
+rule refine_alignment:
+    input:
+        anchors=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.tsv",
+        heldout=f"results/{RUN}/anchors/{{lang}}/{{anchor_set}}.heldout.tsv",
+        candidates=CANDIDATES,
+        vectors=vectors_cache("{lang}"),
+        english=vectors_cache(SRC),
+        model=model_dir("source"),
+    output:
+        matrix=alignment("{lang}", "{anchor_set}", refined=True),
+        diagnostics=f"results/{RUN}/aligned/{{lang}}/{{anchor_set}}/refined.json",
+    log:
+        f"logs/{RUN}/aligned/{{lang}}/{{anchor_set}}-refined.log",
+    priority: 10
+    conda:
+        "../envs/search.yaml"
     params:
         refine=lambda wildcards: canonical(config["alignment"]["refine"]),
     script:
-        "../workflow/scripts/align_static_spaces.py"
+        "../workflow/scripts/refine_alignment.py"
 
 
 rule build_peer_embeddings:

@@ -283,8 +283,12 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     alignment = json.loads((results / "induced/fr/diagnostics.json").read_text())
     assert alignment["held_out"]["translated"] > 0 and len(alignment["criterion_per_step"]) == 4
     assert (results / "induced/fr/criterion.png").stat().st_size > 5000
-    refined = json.loads((results / "aligned/fr/main/diagnostics.json").read_text())["refined"]
+    refined = json.loads((results / "aligned/fr/main/refined.json").read_text())
     assert len(refined["criterion_per_step"]) == 3 and 0 <= refined["lexicon_induction"]["p@1"] <= 1
+    # Step 0 is the dictionary's own map: its P@1 is align_static_spaces'.
+    unrefined = json.loads((results / "aligned/fr/main/diagnostics.json").read_text())["lexicon_induction"]
+    assert refined["lexicon_induction_before"] == unrefined
+    assert not (results / "aligned/fr/nodict/refined.npy").exists()  # no -refined method reads it
     assert {
         "rr-standard beats rr-standard-nodict",
         "wechsel beats wechsel-nodict",

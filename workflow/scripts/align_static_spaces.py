@@ -21,6 +21,4 @@ run_rule(
     out_map=snakemake.output.matrix,
     out_diagnostics=snakemake.output.diagnostics,
     candidates_path=snakemake.input.candidates,
-    out_refined=snakemake.output.refined,
-    refine=snakemake.params.refine,
 )

@@ -115,6 +115,7 @@ class Alignment:
     pairs: np.ndarray
     criterion: list[float] = field(default_factory=list)
     best_step: int = 0
+    initial_map: np.ndarray | None = None  # step 0's: the map fitted on the given pairs
 
 
 def criterion(x: np.ndarray, z: np.ndarray, w: np.ndarray, n: int = 10000, k: int = 10) -> float:
@@ -139,12 +140,15 @@ def refine(
     is the map fitted on the given pairs)."""
     xu, zu = relrep.normalized(x), relrep.normalized(z)
     best: Alignment | None = None
+    initial: np.ndarray | None = None
     history: list[float] = []
     for step in range(steps + 1):
         w = fit(xu[pairs[:, 0]], zu[pairs[:, 1]])
         scores = csls_matrix(xu[:n] @ w, zu[:n], k)  # the criterion's and the next pairs'
         forward = scores.argmax(axis=1)
         history.append(float(scores[np.arange(len(forward)), forward].mean()))
+        if step == 0:
+            initial = w
         if best is None or history[-1] > best.criterion[best.best_step]:
             best = Alignment(w, pairs, history, step)
         backward = scores.argmax(axis=0)
@@ -154,6 +158,7 @@ def refine(
         if len(pairs) < 2:
             break
     best.criterion = history
+    best.initial_map = initial
     return best
 
 

@@ -32,7 +32,7 @@ def alignments_markdown(diagnostics: dict[tuple[str, str], dict]) -> list[str]:
     """Per language: the static alignments (held-out P@1 of the aligned target words' nearest
     candidate, the one scoring of every construction) and the dictionary-free alignment's own
     numbers (criterion, unrelated spaces, induced pairs, their precision on held-out words)."""
-    languages = sorted({lang for lang, name in diagnostics if name == INDUCED or name.startswith("static alignment")})
+    languages = sorted({lang for lang, name in diagnostics if name == INDUCED or " alignment (" in name})
     if not languages:
         return []
     lines = [
@@ -52,7 +52,7 @@ def alignments_markdown(diagnostics: dict[tuple[str, str], dict]) -> list[str]:
             found = diagnostics.get((lang, f"static alignment ({anchor_set})"))
             if not found:
                 continue
-            refined = found.get("refined") or {}
+            refined = diagnostics.get((lang, f"refined alignment ({anchor_set})")) or {}
             lines.append(
                 f"| {lang} | {label}: {found['pairs_used']} pairs | {_fmt(found['lexicon_induction'].get('p@1'))} | "
                 f"{_fmt((refined.get('lexicon_induction') or {}).get('p@1'))} ({refined.get('best_step', '–')}) |"

@@ -26,7 +26,7 @@ def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict
         stage, lang = (path.parts[-4], path.parts[-3]) if nested else (path.parts[-3], path.parts[-2])
         name = {
             "relrep": f"rr {path.parent.name}",
-            "aligned": f"static alignment ({path.parent.name})",
+            "aligned": f"{'refined' if path.stem == 'refined' else 'static'} alignment ({path.parent.name})",
             "dictionary": "dictionary-only rows",
             "induced": analysis_alignments.INDUCED,
         }.get(stage, path.stem)

@@ -363,6 +363,37 @@ def build_linear_map(
 # --------------------------------------------------------------------------- static alignment and peers
 
 
+def _static_pairs(anchors_path: str, target, english) -> np.ndarray:
+    """(target row, English static row) of the anchors that have a vector on both sides."""
+    english_index = english.index()
+    pairs = [
+        (a.target_row, english_index[a.english.lower()])
+        for a in anchors_lib.read_anchors(anchors_path)
+        if a.english.lower() in english_index
+    ]
+    if len(pairs) < 2:
+        raise PipelineInputError(
+            f"{anchors_path}: only {len(pairs)} anchors have an English static vector; "
+            "check english_vectors in the config"
+        )
+    return np.array(pairs, dtype=np.int64)
+
+
+def _alignment_scorer(model: str, english, heldout_path: str, candidates_path: str, target):
+    """Held-out lexicon induction through a map of the target static space (the candidates:
+    PLM tokens with an English static vector, as every construction is scored)."""
+    from mosecrot import peers
+
+    plm_vocab, _, embeddings = plm_vocabulary(model)
+    candidates, _ = peers.english_static_rows(
+        _tokens_by_id(plm_vocab, len(embeddings)), english.index(), english.matrix
+    )
+    held = anchors_lib.read_anchors(heldout_path)
+    return lambda mapping: _mapped_induction(
+        held, (np.asarray(target.matrix) @ mapping).__getitem__, candidates, candidates_path
+    )
+
+
 def align_static_spaces(
     anchors_path: str,
     heldout_path: str,
@@ -374,79 +405,90 @@ def align_static_spaces(
     out_map: str,
     out_diagnostics: str,
     candidates_path: str,
-    out_refined: str = "",
-    refine: dict | None = None,
 ) -> None:
     """Orthogonal map of the target static space onto the English one, fitted on the anchor
-    pairs (never the held-out ones) that have a vector on both sides; and (`out_refined`) that
-    map refined on mutual CSLS neighbours (unsupervised.refine, MUSE's supervised mode: the
-    step with the best unsupervised criterion is kept, the fitted map itself when none beats
-    it). Both are scored on the held-out pairs."""
-    from mosecrot import peers, unsupervised
+    pairs (never the held-out ones) that have a vector on both sides."""
+    from mosecrot import peers
 
-    anchor_list = anchors_lib.read_anchors(anchors_path)
     target = vectors.load_cache(matrix, vocab)
     english = vectors.load_cache(english_matrix, english_vocab)
-    english_index = english.index()
-    english_positions = [english_index.get(a.english.lower(), -1) for a in anchor_list]
-    found = np.array([row >= 0 for row in english_positions], dtype=bool)
-    if found.sum() < 2:
-        raise PipelineInputError(
-            f"{anchors_path}: only {int(found.sum())} anchors have an English static vector; "
-            "check english_vectors in the config"
-        )
-    pairs = np.array(
-        [(a.target_row, row) for a, row in zip(anchor_list, english_positions) if row >= 0], dtype=np.int64
-    )
+    pairs = _static_pairs(anchors_path, target, english)
     target_rows, english_rows = np.asarray(target.matrix[pairs[:, 0]]), np.asarray(english.matrix[pairs[:, 1]])
     mapping = peers.align(target_rows, english_rows)
     with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
         np.save(handle, mapping)
-    plm_vocab, _, embeddings = plm_vocabulary(model)
-    candidates, _ = peers.english_static_rows(_tokens_by_id(plm_vocab, len(embeddings)), english_index, english.matrix)
-    held = anchors_lib.read_anchors(heldout_path)
     fitted = relrep.normalized(target_rows) @ mapping
+    write_json(
+        out_diagnostics,
+        {
+            "language": Path(anchors_path).parent.name,
+            "anchor_set": Path(anchors_path).stem,
+            "pairs_used": len(pairs),
+            "anchors": len(anchors_lib.read_anchors(anchors_path)),
+            "mean_cosine_fitted_pairs": float(
+                (relrep.normalized(fitted) * relrep.normalized(english_rows)).sum(1).mean()
+            ),
+            "lexicon_induction": _alignment_scorer(model, english, heldout_path, candidates_path, target)(mapping),
+            "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix),
+        },
+    )
+
+
+def refine_alignment(
+    anchors_path: str,
+    heldout_path: str,
+    matrix: str,
+    vocab: str,
+    english_matrix: str,
+    english_vocab: str,
+    model: str,
+    candidates_path: str,
+    refine: dict,
+    out_refined: str,
+    out_diagnostics: str,
+) -> None:
+    """The static alignment refined on mutual CSLS neighbours (unsupervised.refine, MUSE's
+    supervised refinement): step 0 is align_static_spaces' map, fitted on the same pairs;
+    the step with the best unsupervised criterion is kept (step 0 when none beats it).
+    Both are scored on the held-out pairs: P@1 before and after."""
+    from mosecrot import unsupervised
+
+    started = time.time()
+    target = vectors.load_cache(matrix, vocab)
+    english = vectors.load_cache(english_matrix, english_vocab)
+    pairs = _static_pairs(anchors_path, target, english)
+    refined = unsupervised.refine(
+        np.asarray(target.matrix),
+        np.asarray(english.matrix),
+        pairs,
+        steps=refine["steps"],
+        n=refine["words"],
+        k=refine["csls_k"],
+    )
+    with atomic_path(out_refined) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, refined.map.astype(np.float32))
+    score = _alignment_scorer(model, english, heldout_path, candidates_path, target)
+    initial = refined.initial_map
     record = {
         "language": Path(anchors_path).parent.name,
         "anchor_set": Path(anchors_path).stem,
         "pairs_used": len(pairs),
-        "anchors": len(anchor_list),
-        "mean_cosine_fitted_pairs": float((relrep.normalized(fitted) * relrep.normalized(english_rows)).sum(1).mean()),
-        "lexicon_induction": _mapped_induction(
-            held, (np.asarray(target.matrix) @ mapping).__getitem__, candidates, candidates_path
-        ),
+        "criterion_per_step": refined.criterion,
+        "best_step": refined.best_step,
+        "pairs_at_best_step": len(refined.pairs),
+        "lexicon_induction_before": score(initial),
+        "lexicon_induction": score(refined.map),
+        "seconds": round(time.time() - started, 2),
+        "provenance": provenance(anchors_file=anchors_path, english_vectors=english_matrix, refine=refine),
     }
-    if out_refined:
-        refine = refine or {}
-        started = time.time()
-        refined = unsupervised.refine(
-            np.asarray(target.matrix),
-            np.asarray(english.matrix),
-            pairs,
-            steps=refine.get("steps", 5),
-            n=refine.get("words", 10_000),
-            k=refine.get("csls_k", 10),
-        )
-        with atomic_path(out_refined) as tmp, open(tmp, "wb") as handle:
-            np.save(handle, refined.map.astype(np.float32))
-        record["refined"] = {
-            "criterion_per_step": refined.criterion,
-            "best_step": refined.best_step,
-            "pairs_at_best_step": len(refined.pairs),
-            "lexicon_induction": _mapped_induction(
-                held, (np.asarray(target.matrix) @ refined.map).__getitem__, candidates, candidates_path
-            ),
-            "seconds": round(time.time() - started, 2),
-        }
-        log.info(
-            "refined alignment: criterion %s, step %d kept; held-out P@1 %.3f -> %.3f",
-            [round(c, 4) for c in refined.criterion],
-            refined.best_step,
-            record["lexicon_induction"]["p@1"],
-            record["refined"]["lexicon_induction"]["p@1"],
-        )
-    record["provenance"] = provenance(anchors_file=anchors_path, english_vectors=english_matrix, refine=refine)
     write_json(out_diagnostics, record)
+    log.info(
+        "refined alignment: criterion %s, step %d kept; held-out P@1 %.3f -> %.3f",
+        [round(c, 4) for c in refined.criterion],
+        refined.best_step,
+        record["lexicon_induction_before"]["p@1"],
+        record["lexicon_induction"]["p@1"],
+    )
 
 
 def build_peer_embeddings(
