@@ -164,6 +164,8 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "rr-sparsemax-cs",
         "rr-softmax-cs",
         "rr-sparsemax",
+        "rr-standard",
+        "procrustes",
         "wechsel-nodict-cs",
         "wechsel-refined-cs",
         "rr-softmax-nodict-cs",
