@@ -73,12 +73,13 @@ def test_the_ablations_overlay_adds_its_jobs_to_the_demo_run(tmp_path):
     assert "rr-standard-frozen" not in base and "results/demo/eval/intents/fr/rr-standard-tuned/seed2.json" in more
     assert "results/demo/models/intents/fi/rr-standard-frozen/seed0" in more
     assert "rr-standard-static" not in base and "results/demo/models/intents/fi/rr-standard-static/seed2" in more
-    assert "rr-standard-k10" not in base and "results/demo/eval/intents/fr/rr-standard-k10/seed0.json" in more
+    # The sweeps run on the demo's sweep weighting (softmax).
+    assert "rr-softmax-k10" not in base and "results/demo/eval/intents/fr/rr-softmax-k10/seed0.json" in more
     assert "results/demo/models/intents/fi/wechsel-cs/seed4" in base  # WECHSEL's -cs is in the demo itself
     assert "rr-softmax-cs" not in base and "results/demo/models/intents/fi/rr-softmax-cs/seed4" in more
     assert "results/demo/eval/intents/fr/rr-softmax-cs-r10/seed0.json" in more  # the code-switching sweep
     assert "rr-sparsemax-cs" not in base and "results/demo/models/intents/fi/rr-sparsemax-cs/seed2" in more
-    assert "rr-standard-ar500" not in base and "results/demo/eval/intents/fr/rr-standard-ar500/seed0.json" in more
+    assert "rr-softmax-ar500" not in base and "results/demo/eval/intents/fr/rr-softmax-ar500/seed0.json" in more
 
 
 def test_demo_is_offline_and_never_merged_with_the_paper_config(tmp_path):
