@@ -270,7 +270,7 @@ def test_one_to_one_against_a_naive_greedy_and_with_the_default_held_out_gold(se
     assert [(a.english, a.target) for a in chosen] == _naive_one_to_one(
         pairs, english, target, rank, held_rows, forbidden
     )
-    assert len({a.token_id for a in chosen}) == len(chosen) < len(default) + len(english)
+    assert len({a.token_id for a in chosen}) == len(chosen) <= len(english)  # each English word once
     assert not {a.token_id for a in chosen} & {a.token_id for a in held}
 
 

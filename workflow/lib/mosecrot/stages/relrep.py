@@ -363,8 +363,11 @@ def build_linear_map(
 # --------------------------------------------------------------------------- static alignment and peers
 
 
-def _static_pairs(anchors_path: str, target, english) -> np.ndarray:
-    """(target row, English static row) of the anchors that have a vector on both sides."""
+def _static_pairs(anchors_path: str, matrix: str, vocab: str, english_matrix: str, english_vocab: str):
+    """The target and English static spaces, and (target row, English static row) of the
+    anchors that have a vector on both sides."""
+    target = vectors.load_cache(matrix, vocab)
+    english = vectors.load_cache(english_matrix, english_vocab)
     english_index = english.index()
     pairs = [
         (a.target_row, english_index[a.english.lower()])
@@ -376,7 +379,7 @@ def _static_pairs(anchors_path: str, target, english) -> np.ndarray:
             f"{anchors_path}: only {len(pairs)} anchors have an English static vector; "
             "check english_vectors in the config"
         )
-    return np.array(pairs, dtype=np.int64)
+    return target, english, np.array(pairs, dtype=np.int64)
 
 
 def _alignment_scorer(model: str, english, heldout_path: str, candidates_path: str, target):
@@ -410,9 +413,7 @@ def align_static_spaces(
     pairs (never the held-out ones) that have a vector on both sides."""
     from mosecrot import peers
 
-    target = vectors.load_cache(matrix, vocab)
-    english = vectors.load_cache(english_matrix, english_vocab)
-    pairs = _static_pairs(anchors_path, target, english)
+    target, english, pairs = _static_pairs(anchors_path, matrix, vocab, english_matrix, english_vocab)
     target_rows, english_rows = np.asarray(target.matrix[pairs[:, 0]]), np.asarray(english.matrix[pairs[:, 1]])
     mapping = peers.align(target_rows, english_rows)
     with atomic_path(out_map) as tmp, open(tmp, "wb") as handle:
@@ -454,9 +455,7 @@ def refine_alignment(
     from mosecrot import unsupervised
 
     started = time.time()
-    target = vectors.load_cache(matrix, vocab)
-    english = vectors.load_cache(english_matrix, english_vocab)
-    pairs = _static_pairs(anchors_path, target, english)
+    target, english, pairs = _static_pairs(anchors_path, matrix, vocab, english_matrix, english_vocab)
     refined = unsupervised.refine(
         np.asarray(target.matrix),
         np.asarray(english.matrix),
