@@ -25,6 +25,11 @@ LANGS = list(config["languages"])
 DEFAULT_K = config["relrep"]["k"]
 JOBS = plan.evaluation_jobs(config)
 STITCHED_MODELS = plan.stitched_models(config)
+# One evaluation job per method (or training) and language reads every seed's model.
+SEEDS = config["seeds"]
+SWEEP_SEEDS = config["sweeps"]["seeds"] or SEEDS
+EVAL_SEEDS = plan.seeds_per_name(JOBS)
+TRAINING_SEEDS = plan.seeds_per_name(STITCHED_MODELS)
 METHODS = {name: plan.parse_method(name, DEFAULT_K) for name in plan.all_method_names(config)}
 ANCHOR_SETS = plan.anchor_settings(config)
 VECTOR_SOURCES = {lang: spec["vectors"] for lang, spec in config["languages"].items()}
@@ -46,6 +51,25 @@ def canonical(value):
 
 def _alternatives(values):
     return "|".join(sorted(re.escape(str(v)) for v in values)) or "__none__"
+
+
+def seed_groups(seeds_of, exclude=()):
+    """The names (methods or trainings) evaluated on all seeds and those evaluated on
+    sweeps.seeds only, as wildcard alternatives: one rule per group writes its seeds' files."""
+    main = [n for n, own in seeds_of.items() if set(own) == set(SEEDS) and n not in exclude]
+    sweep = [
+        n
+        for n, own in seeds_of.items()
+        if set(own) == set(SWEEP_SEEDS) and n not in main and n not in exclude
+    ]
+    left = sorted(set(seeds_of) - set(main) - set(sweep) - set(exclude))
+    if left:
+        raise ValueError(f"evaluations on seeds that are neither seeds nor sweeps.seeds: {left}")
+    return _alternatives(main), _alternatives(sweep)
+
+
+MAIN_METHODS, SWEEP_METHODS = seed_groups(EVAL_SEEDS, exclude=("lr",))
+MAIN_TRAININGS, SWEEP_TRAININGS = seed_groups(TRAINING_SEEDS)
 
 
 wildcard_constraints:
@@ -495,7 +519,10 @@ def evaluate_inputs(wildcards):
     inputs = {
         "table": dataset_table(wildcards.dataset, lang),
         "labels": f"results/{RUN}/data/{wildcards.dataset}/labels.json",
-        "model": model_checkpoint(wildcards.dataset, lang, method, wildcards.seed),
+        "models": [
+            model_checkpoint(wildcards.dataset, lang, method, seed)
+            for seed in EVAL_SEEDS[wildcards.method]
+        ],
     }
     if method.kind in plan.WORD_LEVEL:
         inputs["vectors"] = vectors_cache(lang)
@@ -544,7 +571,10 @@ def english_evaluation_inputs(wildcards):
     return {
         "table": dataset_table(wildcards.dataset, SRC),
         "labels": f"results/{RUN}/data/{wildcards.dataset}/labels.json",
-        "model": f"results/{RUN}/models/{wildcards.dataset}/{wildcards.lang}/{wildcards.training}/seed{wildcards.seed}",
+        "models": [
+            f"results/{RUN}/models/{wildcards.dataset}/{wildcards.lang}/{wildcards.training}/seed{seed}"
+            for seed in TRAINING_SEEDS[wildcards.training]
+        ],
     }
 
 

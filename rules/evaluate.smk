@@ -1,46 +1,94 @@
-# Stage 5: evaluation, one job per (dataset, language, method, seed), and one per
-# fine-tuned model on the English test set with its own embedding layer (where the
-# loss comes from: stitching or the swap). The Slurm profile groups these short jobs.
+# Stage 5: evaluation, one job per (dataset, language, method) that evaluates every seed's
+# model in turn, and one per fine-tuned training on the English test set with its own
+# embedding layer (where the loss comes from: stitching or the swap). A job per seed paid
+# ~3 s of imports for ~1 s of work. The Slurm profile groups these short jobs.
 
 
 rule evaluate:
     input:
         unpack(evaluate_inputs),
     output:
-        f"results/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.json",
+        expand(
+            f"results/{RUN}/eval/{{{{dataset}}}}/{{{{lang}}}}/{{{{method}}}}/seed{{seed}}.json",
+            seed=SEEDS,
+        ),
     log:
-        f"logs/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}/seed{{seed}}.log",
+        f"logs/{RUN}/eval/{{dataset}}/{{lang}}/{{method}}.log",
+    wildcard_constraints:
+        method=MAIN_METHODS,
     conda:
         "../envs/train.yaml"
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
         mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
-        runtime=scaled(config["compute"]["evaluation_runtime"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"] * len(SEEDS)),
     params:
         settings=evaluate_params,
+        seeds=SEEDS,
     script:
         "../workflow/scripts/evaluate.py"
+
+
+# Methods that only a sweep adds, on sweeps.seeds.
+use rule evaluate as evaluate_sweep with:
+    output:
+        expand(
+            f"results/{RUN}/eval/{{{{dataset}}}}/{{{{lang}}}}/{{{{method}}}}/seed{{seed}}.json",
+            seed=SWEEP_SEEDS,
+        ),
+    wildcard_constraints:
+        method=SWEEP_METHODS,
+    resources:
+        gpu=config["compute"]["training_gpus"],
+        mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"] * len(SWEEP_SEEDS)),
+    params:
+        settings=evaluate_params,
+        seeds=SWEEP_SEEDS,
 
 
 rule evaluate_english:
     input:
         unpack(english_evaluation_inputs),
     output:
-        f"results/{RUN}/eval_english/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.json",
+        expand(
+            f"results/{RUN}/eval_english/{{{{dataset}}}}/{{{{lang}}}}/{{{{training}}}}/seed{{seed}}.json",
+            seed=SEEDS,
+        ),
     log:
-        f"logs/{RUN}/eval_english/{{dataset}}/{{lang}}/{{training}}/seed{{seed}}.log",
+        f"logs/{RUN}/eval_english/{{dataset}}/{{lang}}/{{training}}.log",
+    wildcard_constraints:
+        training=MAIN_TRAININGS,
     conda:
         "../envs/train.yaml"
     threads: config["training"]["threads"]
     resources:
         gpu=config["compute"]["training_gpus"],
         mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
-        runtime=scaled(config["compute"]["evaluation_runtime"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"] * len(SEEDS)),
     params:
         settings=english_evaluation_params,
+        seeds=SEEDS,
     script:
         "../workflow/scripts/evaluate.py"
+
+
+use rule evaluate_english as evaluate_english_sweep with:
+    output:
+        expand(
+            f"results/{RUN}/eval_english/{{{{dataset}}}}/{{{{lang}}}}/{{{{training}}}}/seed{{seed}}.json",
+            seed=SWEEP_SEEDS,
+        ),
+    wildcard_constraints:
+        training=SWEEP_TRAININGS,
+    resources:
+        gpu=config["compute"]["training_gpus"],
+        mem_mb=scaled(config["compute"]["evaluation_mem_mb"]),
+        runtime=scaled(config["compute"]["evaluation_runtime"] * len(SWEEP_SEEDS)),
+    params:
+        settings=english_evaluation_params,
+        seeds=SWEEP_SEEDS,
 
 
 rule evaluate_lr:

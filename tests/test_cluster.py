@@ -116,7 +116,10 @@ def test_gpu_fine_tuning_asks_for_gpu_memory_and_runtime_from_the_config(tmp_pat
     assert "--mem 48000" in retry and "-t 480" in retry and "--attempt 2" in retry  # grows with each retry
 
 
-def test_evaluations_are_submitted_as_one_group_job(tmp_path, monkeypatch):
+def test_one_evaluation_job_reads_every_seed_in_one_allocation(tmp_path, monkeypatch):
+    """A method's evaluation on a language is one job over all seeds' models (the imports
+    cost more than one model's evaluation): asking for two seeds' results submits that one
+    job, with the memory of one evaluation and the runtime of all five."""
     upstream = [
         "resources/download/vectors/de/wiki.de.vec",
         "resources/download/vectors/de/wiki.de.vec.manifest.json",
@@ -134,15 +137,15 @@ def test_evaluations_are_submitted_as_one_group_job(tmp_path, monkeypatch):
         "results/paper/target_words/de.json",
         "results/paper/linear/de/ls.npz",
         "results/paper/linear/de/ls.json",
-        *(f"results/paper/models/taxi1500/en/original/seed{s}/config.json" for s in (0, 1)),
+        *(f"results/paper/models/taxi1500/en/original/seed{s}/config.json" for s in range(5)),
     ]
     targets = [f"results/paper/eval/taxi1500/de/ls/seed{s}.json" for s in (0, 1)]
     calls = _submit(tmp_path, monkeypatch, upstream, *targets)
-    assert len(calls) == 1  # both evaluations in one allocation
+    assert len(calls) == 1, calls  # both seeds (and the other three) in one allocation
     call = calls[0]
-    assert "'evaluate:dataset=taxi1500,lang=de,method=ls,seed=0'" in call and "seed=1'" in call
-    # Run one after the other: memory of one evaluation, runtime of both.
-    assert "--mem 16000" in call and "-t 60" in call
+    assert "evaluate:dataset=taxi1500,lang=de,method=ls" in call and "seed=" not in call, call
+    # One model after the other: memory of one evaluation, runtime of all five seeds.
+    assert "--mem 16000" in call and "-t 150" in call, call
 
 
 def test_one_failing_job_leaves_the_others_running_on_the_cluster(tmp_path):

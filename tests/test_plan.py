@@ -37,6 +37,8 @@ def test_evaluation_jobs_and_sweeps():
     assert [j for j in jobs if j[2] == "lr"] == [("d", "fr", "lr", 0), ("d", "fi", "lr", 0)]
     assert ("d", "en", "original", 1) in jobs and ("d", "en", "multilingual", 0) in jobs
     assert len(jobs) == len(set(jobs))
+    seeds = plan.seeds_per_name(jobs)  # one evaluation job per method reads these seeds
+    assert seeds["rr-standard"] == (0, 1) and seeds["rr-standard-k1"] == (0, 1) and seeds["lr"] == (0,)
     assert (
         plan.anchor_settings({"anchors": {"n": None}, "sweeps": {"anchors": [{"name": "r5", "n": 5}]}})["r5"]["n"] == 5
     )
@@ -181,3 +183,13 @@ def test_the_nodict_anchor_set_exists_only_when_a_method_reads_it():
         plan.check_config(reserved)
     with pytest.raises(plan.ConfigError, match="english_vectors"):
         plan.check_config({"languages": {}, "methods": ["rr-softmax-nodict"]})
+
+
+def test_sweep_seeds_must_be_main_seeds():
+    """A sweep's points are compared with the main methods seed by seed, and each evaluation
+    job reads one seed list: a sweep seed outside seeds is refused before the run starts."""
+    config = {"languages": {}, "methods": ["rr-standard"], "seeds": [0, 1], "sweeps": {"seeds": [1, 2]}}
+    with pytest.raises(plan.ConfigError, match=r"sweeps.seeds: \[2\] not in seeds \[0, 1\]"):
+        plan.check_config(config)
+    config["sweeps"]["seeds"] = [1]
+    plan.check_config(config)

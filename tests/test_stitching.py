@@ -290,3 +290,15 @@ def _saved_classifier(out):
     train.save_classifier(model, tokenizer, ["a", "b"], out)
     (out / "training.json").write_text("{}")
     return out
+
+
+def test_a_batched_evaluation_refuses_a_model_of_another_seed(tmp_path):
+    """One evaluation job reads every seed of its method: a model or output that is not
+    the named seed's would put one seed's numbers under another's name."""
+    models = [f"{tmp_path}/models/seed{s}" for s in (0, 1)]
+    outs = [f"{tmp_path}/eval/seed{s}.json" for s in (1, 0)]
+    with pytest.raises(ValueError, match="seed 0: model .*seed0 and output .*seed1.json"):
+        stages.evaluate_seeds(models=models, outs=outs, seeds=[0, 1])
+    with pytest.raises(ValueError, match="one each per seed"):
+        stages.evaluate_seeds(models=models, outs=outs[:1], seeds=[0, 1])
+    assert not (tmp_path / "eval").exists()

@@ -1,4 +1,5 @@
-"""Rule script: evaluate one fine-tuned model on one test set (rules evaluate, evaluate_english)."""
+"""Rule script: evaluate every seed's fine-tuned model on one test set (rules evaluate,
+evaluate_english and their sweep twins)."""
 
 import sys
 from pathlib import Path
@@ -10,15 +11,16 @@ from mosecrot.io import run_rule
 
 inputs = snakemake.input
 vectors = inputs.get("vectors", ["", ""])
+models = [inputs.models] if isinstance(inputs.models, str) else list(inputs.models)
 run_rule(
     snakemake.log[0],
-    stages.evaluate,
+    stages.evaluate_seeds,
+    models=models,
+    outs=list(snakemake.output),
+    seeds=list(snakemake.params.seeds),
     table=inputs.table,
     labels_path=inputs.labels,
-    model=inputs.model,
-    out=snakemake.output[0],
     settings={**snakemake.params.settings, "threads": snakemake.threads},
-    seed=int(snakemake.wildcards.seed),
     vectors_matrix=vectors[0],
     vectors_vocab=vectors[1],
     plm=inputs.get("plm", ""),

@@ -253,6 +253,16 @@ def evaluation_jobs(config: dict) -> list[tuple[str, str, str, int]]:
     return list(dict.fromkeys(jobs))  # English may also be a configured target
 
 
+def seeds_per_name(jobs: list[tuple[str, str, str, int]]) -> dict[str, tuple[int, ...]]:
+    """The seeds of each method (evaluation_jobs) or training (stitched_models), in the
+    order they come: one evaluation job reads all of them (rules/evaluate.smk), so that
+    the imports a process pays are paid once per method and language, not once per seed."""
+    seeds: dict[str, dict[int, None]] = {}
+    for _, _, name, seed in jobs:
+        seeds.setdefault(name, {})[seed] = None
+    return {name: tuple(found) for name, found in seeds.items()}
+
+
 def all_method_names(config: dict) -> list[str]:
     return sorted({job[2] for job in evaluation_jobs(config)})
 
@@ -330,6 +340,12 @@ def check_config(config: dict) -> None:
                 f"methods: {name} with relrep.unknown_words: subword would build unknown words unlike its known "
                 "words; use unknown_words: unk or drop the -tuned/-static/-aligned variant"
             )
+    seeds, sweep_seeds = config.get("seeds", [0]), config.get("sweeps", {}).get("seeds") or []
+    if not set(sweep_seeds) <= set(seeds):
+        raise ConfigError(
+            f"sweeps.seeds: {sorted(set(sweep_seeds) - set(seeds))} not in seeds {list(seeds)}: a sweep's points are "
+            "compared with the main methods seed by seed; add them to seeds or leave sweeps.seeds empty"
+        )
     if NODICT in sweep_sets:
         raise ConfigError(
             f"sweeps.anchors: the name {NODICT!r} is the induced dictionary's anchor set (methods -nodict); rename it"

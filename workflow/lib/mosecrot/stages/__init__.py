@@ -5,7 +5,7 @@ constructions), train, evaluate, analysis."""
 
 from mosecrot.stages.analysis import aggregate, plots
 from mosecrot.stages.data import cache_vectors, dataset_labels, prepare_dataset, read_lexicon
-from mosecrot.stages.evaluate import evaluate, evaluate_lr
+from mosecrot.stages.evaluate import evaluate, evaluate_lr, evaluate_seeds
 from mosecrot.stages.relrep import (
     align_static_spaces,
     build_dictionary_rows,
@@ -47,6 +47,7 @@ __all__ = [
     "download_file",
     "evaluate",
     "evaluate_lr",
+    "evaluate_seeds",
     "export_spacy_vectors",
     "fetch_model",
     "finetune",

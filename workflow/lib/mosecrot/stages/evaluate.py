@@ -17,6 +17,18 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- evaluation
 
 
+def evaluate_seeds(models: list[str], outs: list[str], seeds: list[int], **shared) -> None:
+    """One method (or training) on one test set, every seed's model in turn, in one process
+    (the imports cost more than evaluating one model): evaluate() per seed, each result
+    written atomically as it is done."""
+    if not len(models) == len(outs) == len(seeds):
+        raise ValueError(f"{len(models)} models, {len(outs)} outputs and {len(seeds)} seeds: one each per seed")
+    for model, out, seed in zip(models, outs, seeds):
+        if Path(out).name != f"seed{seed}.json" or not model.rstrip("/").endswith(f"seed{seed}"):
+            raise ValueError(f"seed {seed}: model {model} and output {out} must be that seed's")
+        evaluate(model=model, out=out, seed=seed, **shared)
+
+
 def evaluate(
     table: str,
     labels_path: str,
