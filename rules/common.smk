@@ -83,6 +83,7 @@ wildcard_constraints:
     target_space="plm|aligned|aligned-refined",
     linear_map="ls|procrustes|ls-nodict|procrustes-nodict",
     peer="wechsel|focus|wechsel-nodict|wechsel-refined",
+    dictionary_rows="dict|dict-nodict",
     method=_alternatives(m for m in METHODS if m != "lr"),
     training=_alternatives({m.training for m in METHODS.values() if m.training}),
     category="vectors|lexicons",
@@ -392,6 +393,19 @@ def linear_map_inputs(wildcards):
     }
 
 
+def dictionary_rows_inputs(wildcards):
+    """dict reads the dictionary the main anchors are drawn from; dict-nodict the induced one."""
+    anchor_set = plan.parse_method(wildcards.dictionary_rows, DEFAULT_K).anchor_set
+    lexicon = f"{INDUCED}/lexicon.tsv" if anchor_set == plan.NODICT else f"results/{RUN}/lexicons/{{lang}}.tsv"
+    return {
+        "lexicon": lexicon.format(lang=wildcards.lang),
+        "vectors": vectors_cache(wildcards.lang),
+        "words": TARGET_WORDS.format(lang=wildcards.lang),
+        "model": model_dir("source"),
+        "heldout": anchors_file(wildcards.lang, anchor_set, heldout=True),
+    }
+
+
 def dataset_spec(wildcards):
     """The dataset's settings minus its language list: adding a language must not rerun
     the other languages' jobs (params changes trigger reruns)."""
@@ -426,7 +440,7 @@ def target_rows_file(lang, method):
     if method.kind in ("wechsel", "focus"):
         return f"results/{RUN}/peers/{lang}/{method.rows_name}.npz"
     if method.kind == "dict":
-        return f"results/{RUN}/dictionary/{lang}/rows.npz"
+        return f"results/{RUN}/dictionary/{lang}/{method.rows_name}.npz"
     raise ValueError(f"{method.name} reads no target rows")
 
 
@@ -629,7 +643,7 @@ def diagnostics_files():
         if method.kind in ("wechsel", "focus"):
             files.add(f"results/{RUN}/peers/{lang}/{method.rows_name}.json")
         if method.kind == "dict":
-            files.add(f"results/{RUN}/dictionary/{lang}/diagnostics.json")
+            files.add(f"results/{RUN}/dictionary/{lang}/{method.rows_name}.json")
         if method.kind == "wechsel" or method.space == "aligned":
             files.add(f"results/{RUN}/aligned/{lang}/{method.anchor_set}/diagnostics.json")
         if method.refined:

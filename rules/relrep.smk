@@ -240,16 +240,12 @@ rule codeswitch_pairs:
 
 rule build_dictionary_rows:
     input:
-        lexicon=f"results/{RUN}/lexicons/{{lang}}.tsv",
-        vectors=vectors_cache("{lang}"),
-        words=TARGET_WORDS,
-        model=model_dir("source"),
-        heldout=f"results/{RUN}/anchors/{{lang}}/main.heldout.tsv",
+        unpack(dictionary_rows_inputs),
     output:
-        rows=f"results/{RUN}/dictionary/{{lang}}/rows.npz",
-        diagnostics=f"results/{RUN}/dictionary/{{lang}}/diagnostics.json",
+        rows=f"results/{RUN}/dictionary/{{lang}}/{{dictionary_rows}}.npz",
+        diagnostics=f"results/{RUN}/dictionary/{{lang}}/{{dictionary_rows}}.json",
     log:
-        f"logs/{RUN}/dictionary/{{lang}}.log",
+        f"logs/{RUN}/dictionary/{{lang}}/{{dictionary_rows}}.log",
     priority: 10
     conda:
         "../envs/train.yaml"

@@ -139,6 +139,8 @@ def test_dictionary_free_twins_and_the_refined_alignment_in_the_grammar():
         ("wechsel-nodict", "wechsel-nodict", plan.NODICT, False),
         ("wechsel-refined", "wechsel-refined", "main", True),
         ("wechsel-nodict-cs", "wechsel-nodict", plan.NODICT, False),
+        ("dict-nodict", "dict-nodict", plan.NODICT, False),
+        ("dict-nodict-cs", "dict-nodict", plan.NODICT, False),
         ("wechsel", "wechsel", "main", False),
     ):
         method = plan.parse_method(name, 50)

@@ -281,6 +281,14 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     wechsel_rows = np.load(results / "peers/fr/wechsel.npz")
     twin_rows = np.load(results / "peers/fr/wechsel-nodict.npz")
     assert not np.allclose(wechsel_rows["rows"], twin_rows["rows"])  # read from the nodict alignment
+    # dict-nodict: the dictionary-only control on the induced pairs, the held-out words left out.
+    control_rows = json.loads((results / "dictionary/fr/dict.json").read_text())
+    twin_control = json.loads((results / "dictionary/fr/dict-nodict.json").read_text())
+    assert twin_control["method"] == "dict-nodict" and control_rows["method"] == "dict"
+    assert twin_control["dictionary"] != control_rows["dictionary"]
+    assert 0 < twin_control["target_words_with_a_row"] < twin_control["target_words"]
+    kept = set(np.load(results / "dictionary/fr/dict-nodict.npz")["vocab_rows"].tolist())
+    assert not kept & {a.target_row for a in held}
     alignment = json.loads((results / "induced/fr/diagnostics.json").read_text())
     assert alignment["held_out"]["translated"] > 0 and len(alignment["criterion_per_step"]) == 4
     assert (results / "induced/fr/criterion.png").stat().st_size > 5000
@@ -293,6 +301,7 @@ def test_tiny_run_produces_tables_plots_and_findings(tiny_run):
     assert {
         "rr-standard beats rr-standard-nodict",
         "wechsel beats wechsel-nodict",
+        "dict beats dict-nodict",
         "rr-standard-nodict beats focus",
         "wechsel-refined beats wechsel",
     } <= set(claims["claim"])

@@ -17,6 +17,7 @@ run_rule(
     model=snakemake.input.model,
     heldout_path=snakemake.input.heldout,
     target_casing=snakemake.params.target_casing,
+    method=snakemake.wildcards.dictionary_rows,
     out_rows=snakemake.output.rows,
     out_diagnostics=snakemake.output.diagnostics,
 )

@@ -28,7 +28,7 @@ NODICT = "nodict"
 # Fixed word-level methods and the variants they take: -nodict (the induced dictionary's
 # anchors, maps and alignment) and -refined (the dictionary alignment refined on mutual CSLS
 # neighbours, as MUSE's supervised mode).
-VARIANTS = {"ls": ("-nodict",), "procrustes": ("-nodict",), "wechsel": ("-nodict", "-refined")}
+VARIANTS = {"ls": ("-nodict",), "procrustes": ("-nodict",), "wechsel": ("-nodict", "-refined"), "dict": ("-nodict",)}
 _VARIANT = r"(?P<variant>-nodict|-refined)?"
 _FIXED_VARIANT = re.compile(r"^(?P<base>" + "|".join(VARIANTS) + r")" + _VARIANT + "$")
 # Code-switched fine-tuning (<method>-cs[-r<percent>][-disjoint][-mixup][-realign]) applies to
@@ -319,7 +319,7 @@ def check_config(config: dict) -> None:
             raise ConfigError(
                 f"methods: {name!r} is not a method name; use rr-<standard|softmax|sparsemax>[-k<K>][-a<set>|-nodict]"
                 f"[-frozen][-static|-aligned][-tuned], one of {', '.join(FIXED_METHODS[:-1])}, or ls-nodict, "
-                "procrustes-nodict, wechsel-nodict, wechsel-refined"
+                "procrustes-nodict, wechsel-nodict, wechsel-refined, dict-nodict"
             ) from None
         if method.needs_english_vectors and not config.get("english_vectors"):
             raise ConfigError(

@@ -47,8 +47,9 @@ MAIN_ORDER = [
 ]
 # Zero-shot methods that put static-vector rows into the model (no-swap reads raw text).
 # The dictionary-only control (dict, with or without -cs) reads no static vector: a control,
-# not a stitched method (is_stitched).
-NOT_STITCHED = ("multilingual", "no-swap", "lr", "original", "dict")
+# not a stitched method (is_stitched). dict-nodict reads them only to induce its dictionary;
+# its rows are the PLM's own, as dict's: a control too.
+NOT_STITCHED = ("multilingual", "no-swap", "lr", "original", "dict", "dict-nodict")
 
 
 def is_stitched(method: str) -> bool:

@@ -19,7 +19,7 @@ def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict
     """(language, construction) -> diagnostics, for every relative build
     (relrep/<lang>/<variant>/diagnostics.json), linear map (linear/<lang>/<map>.json), static
     alignment (aligned/<lang>/diagnostics.json), peer method (peers/<lang>/<peer>.json) and
-    the dictionary-only rows (dictionary/<lang>/diagnostics.json)."""
+    the dictionary-only rows (dictionary/<lang>/<dict|dict-nodict>.json)."""
     found = {}
     for path in map(Path, files):
         nested = path.parts[-4] in ("relrep", "aligned")  # <stage>/<lang>/<variant>/diagnostics.json
@@ -27,7 +27,7 @@ def _diagnostics_by_construction(files: list[str]) -> dict[tuple[str, str], dict
         name = {
             "relrep": f"rr {path.parent.name}",
             "aligned": f"{'refined' if path.stem == 'refined' else 'static'} alignment ({path.parent.name})",
-            "dictionary": "dictionary-only rows",
+            "dictionary": "dictionary-only rows" + (" (induced dictionary)" if path.stem == "dict-nodict" else ""),
             "induced": analysis_alignments.INDUCED,
         }.get(stage, path.stem)
         found[(lang, name)] = read_json(path)

@@ -725,9 +725,11 @@ def build_dictionary_rows(
     target_casing: list[str],
     out_rows: str,
     out_diagnostics: str,
+    method: str = "dict",
 ) -> None:
     """The dictionary-only control's rows (peers.dictionary_rows) from the dictionary pairs
-    the anchors are drawn from (the held-out words' pairs stay out), no static vector."""
+    the anchors are drawn from (the held-out words' pairs stay out), no static vector; for
+    dict-nodict, the pairs of the dictionary induced from the static spaces."""
     from tokenizers import Tokenizer
 
     from mosecrot import codeswitch, peers
@@ -752,7 +754,7 @@ def build_dictionary_rows(
         out_diagnostics,
         {
             "language": Path(heldout_path).parent.name,
-            "method": "dict",
+            "method": method,
             "dictionary": stats,
             "target_words": len(read),
             "target_words_with_a_row": len(kept),
