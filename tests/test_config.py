@@ -172,6 +172,7 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "ls-nodict",
         "procrustes-nodict",
         "rr-standard-aligned-refined",
+        "dict-nodict",
     }
     assert set(DEMO["methods"]) <= set(merged["methods"])
     # The overlay's anchor sweep keeps the demo's one-to-one set (lists are replaced, not merged).
@@ -182,4 +183,22 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
     assert merged["sweeps"]["codeswitch_weighting"] == DEMO["sweeps"]["codeswitch_weighting"] == "softmax"
     plan.validate_config(merged, SCHEMA)
     validate(merged, str(SCHEMA))
+    plan.check_config(merged)
+
+
+def test_the_demo_twins_overlay_adds_issue_26s_overlay_rows_to_the_demo():
+    """config/demo-twins.yaml (the run the README quotes for the overlay-only rows) keeps
+    every demo method, adds only methods the ablations overlay also has, and passes the
+    schema and the cross-field checks."""
+    from snakemake.utils import update_config
+
+    twins = yaml.safe_load((ROOT / "config/demo-twins.yaml").read_text())
+    ablations = yaml.safe_load((ROOT / "config/demo-ablations.yaml").read_text())
+    merged = copy.deepcopy(DEMO)
+    update_config(merged, twins)
+    added = set(merged["methods"]) - set(DEMO["methods"])
+    assert set(DEMO["methods"]) <= set(merged["methods"]) and added <= set(ablations["methods"])
+    assert {"dict-nodict", "wechsel-nodict-cs", "rr-standard-aligned-refined"} <= added
+    assert merged["sweeps"] == DEMO["sweeps"]
+    plan.validate_config(merged, SCHEMA)
     plan.check_config(merged)
