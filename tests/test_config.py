@@ -172,6 +172,8 @@ def test_the_demo_ablations_overlay_adds_only_its_variants():
         "ls-nodict",
         "procrustes-nodict",
         "rr-standard-aligned-refined",
+        "rr-standard-aligned-cs",
+        "rr-standard-aligned-refined-cs",
         "dict-nodict",
     }
     assert set(DEMO["methods"]) <= set(merged["methods"])
