@@ -396,7 +396,11 @@ def linear_map_inputs(wildcards):
 def dictionary_rows_inputs(wildcards):
     """dict reads the dictionary the main anchors are drawn from; dict-nodict the induced one."""
     anchor_set = plan.parse_method(wildcards.dictionary_rows, DEFAULT_K).anchor_set
-    lexicon = f"{INDUCED}/lexicon.tsv" if anchor_set == plan.NODICT else f"results/{RUN}/lexicons/{{lang}}.tsv"
+    lexicon = (
+        f"{INDUCED}/lexicon.tsv"
+        if anchor_set == plan.NODICT
+        else f"results/{RUN}/lexicons/{{lang}}.tsv"
+    )
     return {
         "lexicon": lexicon.format(lang=wildcards.lang),
         "vectors": vectors_cache(wildcards.lang),
