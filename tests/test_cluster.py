@@ -47,6 +47,8 @@ def test_the_slurm_profile_wins_over_the_workflow_profile():
         "evaluate_english": "evaluations",
         "evaluate_lr": "evaluations",
     }
+    # Each evaluation job reads every seed of its method: 4 jobs make about 20 models a group.
+    assert slurm["group_components"] == {"evaluations": 4}
     local = _parsed("-n")
     assert local["executor"] is None and local["software_deployment_method"] == [] and local["keep_going"] is False
     default = yaml.safe_load((ROOT / "profiles/default/profile.yaml").read_text())

@@ -173,7 +173,7 @@ def test_the_cluster_runs_the_tiny_config_through_the_profile(slurm_run, tiny_ru
     finetunes = [call for call in calls if "--comment rule_finetune" in call]
     assert finetunes and all("--gpus=1" in call for call in finetunes)
     assert any("-t 120 --mem 8000" in call for call in finetunes), finetunes
-    # Evaluations go out in groups (profiles/slurm: groups of 20 per allocation).
+    # Evaluations go out in groups (profiles/slurm: groups of 4 jobs, every seed each, per allocation).
     grouped = [call for call in calls if "--local-groupid" in call]
     assert any(len(re.findall(r"'evaluate(?:_english)?:", call)) >= 2 for call in grouped), grouped
     print(f"slurm run: {seconds:.0f} s, {len(calls)} submissions")
