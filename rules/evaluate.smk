@@ -1,7 +1,7 @@
 # Stage 5: evaluation, one job per (dataset, language, method) that evaluates every seed's
 # model in turn, and one per fine-tuned training on the English test set with its own
 # embedding layer (where the loss comes from: stitching or the swap). A job per seed paid
-# ~3 s of imports for ~1 s of work. The Slurm profile groups these short jobs.
+# its imports (~2.6 CPU-s) once per model. The Slurm profile groups these short jobs.
 
 
 rule evaluate:

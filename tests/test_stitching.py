@@ -299,6 +299,10 @@ def test_a_batched_evaluation_refuses_a_model_of_another_seed(tmp_path):
     outs = [f"{tmp_path}/eval/seed{s}.json" for s in (1, 0)]
     with pytest.raises(ValueError, match="seed 0: model .*seed0 and output .*seed1.json"):
         stages.evaluate_seeds(models=models, outs=outs, seeds=[0, 1])
+    # A wrong second seed is refused before the first seed is evaluated (it would fail on
+    # the missing model files otherwise).
+    with pytest.raises(ValueError, match="seed 1: model .*seed1 and output .*seed2.json"):
+        stages.evaluate_seeds(models=models, outs=[outs[1], f"{tmp_path}/eval/seed2.json"], seeds=[0, 1])
     with pytest.raises(ValueError, match="one each per seed"):
         stages.evaluate_seeds(models=models, outs=outs[:1], seeds=[0, 1])
     assert not (tmp_path / "eval").exists()

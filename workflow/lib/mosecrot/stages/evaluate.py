@@ -20,12 +20,14 @@ log = logging.getLogger(__name__)
 def evaluate_seeds(models: list[str], outs: list[str], seeds: list[int], **shared) -> None:
     """One method (or training) on one test set, every seed's model in turn, in one process
     (the imports cost more than evaluating one model): evaluate() per seed, each result
-    written atomically as it is done."""
+    written atomically as it is done. Every path is checked before the first evaluation."""
     if not len(models) == len(outs) == len(seeds):
         raise ValueError(f"{len(models)} models, {len(outs)} outputs and {len(seeds)} seeds: one each per seed")
-    for model, out, seed in zip(models, outs, seeds):
+    triples = list(zip(models, outs, seeds))
+    for model, out, seed in triples:
         if Path(out).name != f"seed{seed}.json" or not model.rstrip("/").endswith(f"seed{seed}"):
             raise ValueError(f"seed {seed}: model {model} and output {out} must be that seed's")
+    for model, out, seed in triples:
         evaluate(model=model, out=out, seed=seed, **shared)
 
 
